@@ -1,0 +1,103 @@
+"""Kedro datasets for the project's own artifact types: tensor dicts, DGL graphs, faiss indexes.
+
+This is Kedro glue, not library core. Every save goes to a temporary file in the target folder and is
+renamed into place, so a killed run never leaves a half-written artifact where a reader would find it.
+Tensors are loaded with `weights_only=True`: a model file can hold tensors, never code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str
+
+
+class _LocalFileDataset(AbstractVersionedDataset):
+    """A versioned local file written atomically by a `write(obj, path)` callable."""
+
+    def __init__(self, filepath: str, version: Version | None = None, metadata: dict | None = None):
+        super().__init__(filepath=PurePosixPath(filepath), version=version, exists_function=os.path.exists)
+        self.metadata = metadata
+
+    def _write(self, data: Any, path: str) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _read(self, path: str) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def load(self) -> Any:
+        path = get_filepath_str(self._get_load_path(), "file")
+        if not os.path.exists(path):
+            raise DatasetError(f"{path} does not exist; run the pipeline that produces it first")
+        return self._read(path)
+
+    def save(self, data: Any) -> None:
+        path = Path(get_filepath_str(self._get_save_path(), "file"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(fd)
+        try:
+            self._write(data, tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def _exists(self) -> bool:
+        try:
+            path = get_filepath_str(self._get_load_path(), "file")
+        except DatasetError:
+            return False
+        return os.path.exists(path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "version": self._version}
+
+
+class TensorDictDataset(_LocalFileDataset):
+    """A dict of tensors (feature tables, a model's state dict), stored with torch.save."""
+
+    def _write(self, data: dict, path: str) -> None:
+        import torch
+
+        torch.save(data, path)
+
+    def _read(self, path: str) -> dict:
+        import torch
+
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+class DGLGraphDataset(_LocalFileDataset):
+    """One DGL graph in DGL's binary format."""
+
+    def _write(self, data: Any, path: str) -> None:
+        import dgl
+
+        dgl.save_graphs(path, [data])
+
+    def _read(self, path: str) -> Any:
+        import dgl
+
+        graphs, _ = dgl.load_graphs(path)
+        return graphs[0]
+
+
+class FaissIndexDataset(_LocalFileDataset):
+    """A faiss index, in faiss's own file format."""
+
+    def _write(self, data: Any, path: str) -> None:
+        import faiss
+
+        faiss.write_index(data, path)
+
+    def _read(self, path: str) -> Any:
+        import faiss
+
+        return faiss.read_index(path)
+
+
+__all__: list[str] = ["TensorDictDataset", "DGLGraphDataset", "FaissIndexDataset"]

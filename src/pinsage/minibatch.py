@@ -1,0 +1,126 @@
+"""The producer side of training: turning an epoch's sampled pairs into ready-to-compute minibatches.
+
+The paper's producer–consumer design: CPU workers (a DataLoader's) assemble each minibatch — blocks,
+re-indexing, feature rows, negatives — as plain tensors, so the consumer only moves them to the
+device and computes. Nothing here needs DGL: the random walks were done when the epoch was sampled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from pinsage.blocks import Blocks, build_blocks
+
+
+@dataclass
+class EpochSample:
+    """What one epoch trains on, as tensors (so it can also be saved and shipped to a GPU machine)."""
+
+    queries: torch.Tensor  # [M] query items
+    positives: torch.Tensor  # [M] items reached from them by item→user→item walks
+    neighbours: torch.Tensor  # [n_items, T] importance neighbours for this epoch
+    weights: torch.Tensor  # [n_items, T] their visit counts
+
+    def positive_frequency(self, n_items: int) -> torch.Tensor:
+        """How often each item is a positive: the in-batch negatives' sampling distribution."""
+        return torch.bincount(self.positives, minlength=n_items).float() / max(len(self.positives), 1)
+
+
+@dataclass
+class TrainingBatch:
+    blocks: Blocks
+    features: dict[str, torch.Tensor]  # rows of blocks.input_items
+    query_index: torch.Tensor  # [B] rows of the model's output
+    positive_index: torch.Tensor  # [B]
+    negative_index: torch.Tensor  # [S] shared negatives
+    query_items: torch.Tensor  # [B] global ids, to mask accidental hits
+    positive_items: torch.Tensor  # [B]
+    negative_items: torch.Tensor  # [S]
+    candidate_log_q: torch.Tensor  # [B + S] log expected count of each candidate in the batch
+
+    def to(self, device: torch.device | str) -> "TrainingBatch":
+        nb = torch.device(device).type == "cuda"
+        return TrainingBatch(
+            blocks=self.blocks.to(device, non_blocking=nb),
+            features={k: v.to(device, non_blocking=nb) for k, v in self.features.items()},
+            **{
+                name: getattr(self, name).to(device, non_blocking=nb)
+                for name in (
+                    "query_index", "positive_index", "negative_index", "query_items",
+                    "positive_items", "negative_items", "candidate_log_q",
+                )
+            },
+        )
+
+    def pin_memory(self) -> "TrainingBatch":
+        """Called by the DataLoader's pinning thread so host→device copies can overlap compute."""
+        return TrainingBatch(
+            blocks=self.blocks.pin_memory(),
+            features={k: v.pin_memory() for k, v in self.features.items()},
+            **{
+                name: getattr(self, name).pin_memory()
+                for name in (
+                    "query_index", "positive_index", "negative_index", "query_items",
+                    "positive_items", "negative_items", "candidate_log_q",
+                )
+            },
+        )
+
+
+class MinibatchProducer(torch.utils.data.Dataset):
+    """Minibatch i of an epoch; the same (seed, epoch, i) always gives the same batch, whatever the
+    number of workers, because each batch draws from its own generator."""
+
+    def __init__(
+        self,
+        sample: EpochSample,
+        features: dict[str, torch.Tensor],
+        batch_size: int,
+        num_negatives: int,
+        n_layers: int,
+        seed: int,
+        epoch: int,
+    ):
+        self.sample = sample
+        self.features = features
+        self.batch_size = batch_size
+        self.num_negatives = num_negatives
+        self.n_layers = n_layers
+        self.seed = seed
+        self.epoch = epoch
+        self.n_items = sample.neighbours.shape[0]
+        self.positive_frequency = sample.positive_frequency(self.n_items)
+
+    def __len__(self) -> int:
+        return len(self.sample.queries) // self.batch_size
+
+    def __getitem__(self, i: int) -> TrainingBatch:
+        rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        queries, positives = self.sample.queries[rows], self.sample.positives[rows]
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) * 1_000_003 + i)
+        # Easy negatives shared by the whole minibatch (the paper's 500), uniform over the catalogue.
+        negatives = torch.randint(0, self.n_items, (self.num_negatives,), generator=generator)
+        seeds, inverse = torch.unique(torch.cat([queries, positives, negatives]), return_inverse=True)
+        blocks = build_blocks(
+            seeds, self.sample.neighbours, self.sample.weights, self.n_layers,
+            hidden_pairs=torch.stack([queries, positives], dim=1),
+        )
+        B = len(queries)
+        candidates = torch.cat([positives, negatives])
+        # Expected occurrences of each candidate: B draws from the positive distribution plus S
+        # uniform draws. Subtracting its log from the logits (logQ correction, Yi et al. 2019) stops
+        # the softmax from punishing items for being popular.
+        expected = B * self.positive_frequency[candidates] + self.num_negatives / self.n_items
+        return TrainingBatch(
+            blocks=blocks,
+            features={k: v[blocks.input_items] for k, v in self.features.items()},
+            query_index=inverse[:B],
+            positive_index=inverse[B : 2 * B],
+            negative_index=inverse[2 * B :],
+            query_items=queries,
+            positive_items=positives,
+            negative_items=negatives,
+            candidate_log_q=expected.log(),
+        )

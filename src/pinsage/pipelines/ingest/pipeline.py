@@ -1,0 +1,16 @@
+from kedro.pipeline import Node, Pipeline
+
+from pinsage.pipelines.ingest.nodes import ingest_source
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=ingest_source,
+                inputs="params:data",
+                outputs=["interactions", "items", "users"],
+                name="ingest_source",
+            )
+        ]
+    )

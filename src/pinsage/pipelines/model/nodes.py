@@ -1,0 +1,48 @@
+"""Training PinSage on the training graph, validated on the validation split."""
+
+from __future__ import annotations
+
+import dgl
+import pandas as pd
+import torch
+
+from pinsage.evaluation import EvaluationQueries
+from pinsage.features import feature_sizes
+from pinsage.model import ModelConfig, PinSage
+from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler
+from pinsage.training import TrainConfig, recall_validator, train
+
+
+def train_pinsage(
+    training_graph: dgl.DGLGraph,
+    item_features: dict[str, torch.Tensor],
+    feature_vocabulary: dict[str, list],
+    item_neighbourhoods: dict[str, torch.Tensor],
+    train_interactions: pd.DataFrame,
+    val_interactions: pd.DataFrame,
+    neighbourhood: dict,
+    pairs: dict,
+    model: dict,
+    training: dict,
+) -> tuple[dict[str, torch.Tensor], list[dict]]:
+    """Returns the best epoch's state dict and the per-epoch history (loss, validation metrics)."""
+    model_config = ModelConfig.model_validate(model)
+    train_config = TrainConfig.model_validate(training)
+    fixed = (item_neighbourhoods["neighbours"], item_neighbourhoods["weights"])
+    sampler = WalkEpochSampler(
+        training_graph,
+        NeighbourConfig.model_validate(neighbourhood),
+        PairConfig.model_validate(pairs),
+        pairs_per_epoch=train_config.batches_per_epoch * train_config.batch_size,
+        seed=train_config.seed,
+        fixed_neighbours=fixed,
+    )
+    n_users, n_items = training_graph.num_nodes("user"), training_graph.num_nodes("item")
+    validate = recall_validator(
+        item_features, *fixed, EvaluationQueries(train_interactions, val_interactions, n_users, n_items),
+        device=train_config.device,
+    )
+    torch.manual_seed(train_config.seed)
+    network = PinSage(feature_sizes(item_features, feature_vocabulary), model_config)
+    result = train(network, item_features, sampler, train_config, validate)
+    return result.state_dict, result.history

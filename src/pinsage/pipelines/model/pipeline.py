@@ -1,0 +1,20 @@
+from kedro.pipeline import Node, Pipeline
+
+from pinsage.pipelines.model.nodes import train_pinsage
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=train_pinsage,
+                inputs=[
+                    "training_graph", "item_features", "feature_vocabulary", "item_neighbourhoods",
+                    "train_interactions", "val_interactions", "params:neighbourhood", "params:pairs",
+                    "params:model", "params:training",
+                ],
+                outputs=["model_weights", "training_history"],
+                name="train_pinsage",
+            )
+        ]
+    )

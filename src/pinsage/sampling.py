@@ -1,0 +1,176 @@
+"""Random-walk sampling on the training graph: importance neighbourhoods and positive pairs.
+
+This is the only module besides `graph` that uses DGL. What it returns are plain tensors — a padded
+neighbour table and pair arrays — so everything downstream (minibatch assembly, the model, training,
+inference) runs with PyTorch alone, on any device, without DGL installed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import dgl
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinsage.graph import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM
+from pinsage.minibatch import EpochSample
+
+
+class NeighbourConfig(BaseModel):
+    """PinSage's importance sampling: the T items most visited by short random walks with restart."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    num_neighbors: int = Field(10, ge=1, description="T, neighbours kept per item")
+    num_random_walks: int = Field(10, ge=1, description="walks started per item")
+    num_traversals: int = Field(3, ge=1, description="maximum item→user→item hops per walk")
+    termination_prob: float = Field(0.5, gt=0, lt=1, description="restart probability per hop")
+    inference_random_walks: int = Field(
+        200, ge=1, description="walks per item for the fixed neighbourhoods of evaluation and export"
+    )
+    seed: int = 0
+
+
+def importance_neighbours(
+    graph: dgl.DGLGraph, config: NeighbourConfig, seed: int, chunk_size: int = 65536
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every item, its top-T neighbours by random-walk visit count, and those counts.
+
+    Returns `neighbours` [n_items, T] (int64) and `weights` [n_items, T] (float32); an item with
+    fewer than T distinct visited items is padded with itself at weight 0, so padded slots drop out of
+    any weighted mean. An item never counts as its own neighbour.
+    """
+    n_items = graph.num_nodes(ITEM)
+    T = config.num_neighbors
+    sampler = dgl.sampling.PinSAGESampler(
+        graph, ITEM, USER, config.num_traversals, config.termination_prob,
+        config.num_random_walks, T,
+    )
+    neighbours = torch.arange(n_items).unsqueeze(1).repeat(1, T)
+    weights = torch.zeros(n_items, T)
+    dgl.seed(seed)
+    for start in range(0, n_items, chunk_size):
+        seeds = torch.arange(start, min(start + chunk_size, n_items))
+        frontier = sampler(seeds)
+        src, dst = frontier.edges()
+        w = frontier.edata["weights"].float()
+        keep = src != dst
+        src, dst, w = src[keep], dst[keep], w[keep]
+        # Rank each item's neighbours by visit count (ties by id, for determinism) and keep T.
+        order = torch.argsort(src, stable=True)
+        order = order[torch.argsort(w[order], descending=True, stable=True)]
+        order = order[torch.argsort(dst[order], stable=True)]
+        src, dst, w = src[order], dst[order], w[order]
+        counts = torch.bincount(dst - start, minlength=len(seeds))
+        first = torch.cumsum(counts, 0) - counts
+        slot = torch.arange(len(dst)) - first[dst - start]
+        fits = slot < T
+        neighbours[dst[fits], slot[fits]] = src[fits]
+        weights[dst[fits], slot[fits]] = w[fits]
+    return neighbours, weights
+
+
+def fixed_neighbourhoods(graph: dgl.DGLGraph, config: NeighbourConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The neighbourhoods used for evaluation, export and serving: seeded, and with many walks per
+    item so the importance ranking reflects the graph rather than sampling noise."""
+    many = config.model_copy(update={"num_random_walks": config.inference_random_walks})
+    return importance_neighbours(graph, many, config.seed)
+
+
+def item_to_user_to_item(
+    graph: dgl.DGLGraph, queries: torch.Tensor, seed: int, prob: str | None = None
+) -> torch.Tensor:
+    """One item→user→item walk per query: the item reached, or -1 where the walk could not move.
+
+    `prob` names an edge feature on user→item edges that biases the second step (e.g. against
+    popular items).
+    """
+    dgl.seed(seed)
+    traces, _ = dgl.sampling.random_walk(
+        graph, queries, metapath=[ITEM_TO_USER, USER_TO_ITEM], prob=prob
+    )
+    return traces[:, 2]
+
+
+def item_popularity_damping(graph: dgl.DGLGraph, alpha: float) -> torch.Tensor:
+    """Edge weights deg(item)^-alpha on user→item edges, for walks that favour less popular items."""
+    degree = graph.in_degrees(etype=USER_TO_ITEM).float().clamp(min=1)
+    _, items = graph.edges(etype=USER_TO_ITEM)
+    return degree[items].pow(-alpha)
+
+
+class PairConfig(BaseModel):
+    """How training pairs (query, positive) are drawn each epoch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query_sampling: Literal["interaction", "uniform"] = Field(
+        "interaction",
+        description="queries drawn per training interaction (∝ popularity) or uniformly over items",
+    )
+    positive_damping: float = Field(
+        0.0, ge=0, description="alpha: walks reach items ∝ deg^-alpha, damping popular positives"
+    )
+    refresh_neighbours: bool = Field(
+        True, description="resample the neighbour table every epoch (else train on the fixed one)"
+    )
+
+
+class WalkEpochSampler:
+    """Samples each epoch's training pairs and neighbourhoods from the training graph, seeded by epoch."""
+
+    def __init__(
+        self,
+        graph: dgl.DGLGraph,
+        neighbours: NeighbourConfig,
+        pairs: PairConfig,
+        pairs_per_epoch: int,
+        seed: int,
+        fixed_neighbours: tuple[torch.Tensor, torch.Tensor],
+    ):
+        self.graph = graph
+        self.neighbour_config = neighbours
+        self.pair_config = pairs
+        self.pairs_per_epoch = pairs_per_epoch
+        self.seed = seed
+        _, self._edge_items = graph.edges(etype=USER_TO_ITEM)
+        self._items_with_edges = torch.unique(self._edge_items)
+        if len(self._edge_items) == 0:
+            raise ValueError("the training graph has no interactions to sample pairs from")
+        self._prob = None
+        if pairs.positive_damping > 0:
+            graph.edges[USER_TO_ITEM].data["damped"] = item_popularity_damping(graph, pairs.positive_damping)
+            self._prob = "damped"
+        self.fixed_neighbours = fixed_neighbours
+
+    def __call__(self, epoch: int) -> EpochSample:
+        seed = self.seed * 7919 + epoch
+        generator = torch.Generator().manual_seed(seed)
+        queries, positives = self._pairs(generator, seed)
+        if self.pair_config.refresh_neighbours:
+            neighbours, weights = importance_neighbours(self.graph, self.neighbour_config, seed)
+        else:
+            neighbours, weights = self.fixed_neighbours
+        return EpochSample(queries=queries, positives=positives, neighbours=neighbours, weights=weights)
+
+    def _pairs(self, generator: torch.Generator, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        n = self.pairs_per_epoch
+        queries = torch.empty(0, dtype=torch.long)
+        positives = torch.empty(0, dtype=torch.long)
+        for attempt in range(4):  # walks from some items only return to themselves: redraw those
+            draw = self._draw_queries(n - len(queries), generator)
+            reached = item_to_user_to_item(self.graph, draw, seed * 31 + attempt, self._prob)
+            ok = (reached >= 0) & (reached != draw)
+            queries = torch.cat([queries, draw[ok]])
+            positives = torch.cat([positives, reached[ok]])
+            if len(queries) >= n:
+                break
+        return queries, positives
+
+    def _draw_queries(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        if self.pair_config.query_sampling == "interaction":
+            pool = self._edge_items
+        else:
+            pool = self._items_with_edges
+        return pool[torch.randint(0, len(pool), (n,), generator=generator)]

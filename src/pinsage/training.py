@@ -1,0 +1,164 @@
+"""The training loop: get batch → forward → loss → backward → step → log, and validation per epoch.
+
+The loop is plain PyTorch and never imports DGL: epochs arrive as `EpochSample`s from a sampler
+callable (the DGL random walks live in `pinsage.sampling`), and validation is a callable too.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from tqdm.auto import tqdm
+
+from pinsage.evaluation import EvaluationQueries, embedding_scorer, evaluate
+from pinsage.inference import embed_all_items
+from pinsage.minibatch import EpochSample, MinibatchProducer, TrainingBatch
+from pinsage.model import PinSage
+
+log = logging.getLogger(__name__)
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(10, ge=1)
+    batches_per_epoch: int = Field(300, ge=1)
+    batch_size: int = Field(256, ge=2)
+    num_negatives: int = Field(500, ge=1, description="easy negatives shared by a minibatch")
+    loss: Literal["softmax", "max_margin"] = "softmax"
+    temperature: float = Field(0.1, gt=0, description="softmax: logits are cosines / temperature")
+    margin: float = Field(0.1, ge=0, description="max_margin: required gap between positive and negative")
+    logq_correction: bool = Field(True, description="softmax: subtract log sampling probability")
+    lr: float = Field(3e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    warmup_epochs: float = Field(1.0, ge=0, description="linear warm-up length, in epochs")
+    lr_decay: float = Field(0.9, gt=0, le=1, description="learning-rate factor per epoch after warm-up")
+    grad_clip: float = Field(5.0, gt=0)
+    patience: int = Field(3, ge=1, description="epochs without a better validation score before stopping")
+    num_workers: int = Field(0, ge=0, description="CPU producer processes (0 = in the training process)")
+    device: str = "cpu"
+    seed: int = 0
+
+
+@dataclass
+class TrainingResult:
+    state_dict: dict[str, torch.Tensor]  # the best epoch's weights
+    best_epoch: int
+    history: list[dict] = field(default_factory=list)
+
+
+def learning_rate_factor(step: int, warmup_steps: int, steps_per_epoch: int, decay: float) -> float:
+    """Linear warm-up from 1/warmup_steps to 1, then exponential decay per epoch."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return decay ** ((step - warmup_steps) / steps_per_epoch)
+
+
+def batch_loss(model: PinSage, batch: TrainingBatch, config: TrainConfig) -> torch.Tensor:
+    embeddings = model(batch.blocks, batch.features)
+    q = embeddings[batch.query_index]
+    candidates = embeddings[torch.cat([batch.positive_index, batch.negative_index])]
+    candidate_items = torch.cat([batch.positive_items, batch.negative_items])
+    B = len(q)
+    scores = q @ candidates.T  # cosines: embeddings are unit length
+    # A candidate equal to the row's own positive (other than its own column) or to the query is an
+    # accidental hit, not a negative.
+    own = torch.zeros_like(scores, dtype=torch.bool)
+    own[torch.arange(B), torch.arange(B)] = True
+    accidental = (
+        (candidate_items.unsqueeze(0) == batch.positive_items.unsqueeze(1))
+        | (candidate_items.unsqueeze(0) == batch.query_items.unsqueeze(1))
+    ) & ~own
+    if config.loss == "softmax":
+        logits = scores / config.temperature
+        if config.logq_correction:
+            logits = logits - batch.candidate_log_q.unsqueeze(0)
+        logits = logits.masked_fill(accidental, float("-inf"))
+        return F.cross_entropy(logits, torch.arange(B, device=logits.device))
+    positive = scores[torch.arange(B), torch.arange(B)].unsqueeze(1)
+    negatives = scores[:, B:]
+    hinge = F.relu(negatives - positive + config.margin).masked_fill(accidental[:, B:], 0.0)
+    return hinge.mean()
+
+
+def train(
+    model: PinSage,
+    features: dict[str, torch.Tensor],
+    sample_epoch: Callable[[int], EpochSample],
+    config: TrainConfig,
+    validate: Callable[[PinSage], dict[str, float]] | None = None,
+    monitor: str = "hits@10",
+) -> TrainingResult:
+    """Train `model` in place and return the best epoch's weights (by `validate()[monitor]`)."""
+    torch.manual_seed(config.seed)
+    device = torch.device(config.device)
+    model.to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps = config.batches_per_epoch
+    warmup = max(1, round(config.warmup_epochs * steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: learning_rate_factor(s, warmup, steps, config.lr_decay)
+    )
+    best_score, best_epoch, best_state = -math.inf, -1, copy.deepcopy(model.state_dict())
+    history: list[dict] = []
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        producer = MinibatchProducer(
+            sample_epoch(epoch), features, config.batch_size, config.num_negatives,
+            model.config.n_layers, config.seed, epoch,
+        )
+        loader = torch.utils.data.DataLoader(
+            producer, batch_size=None, shuffle=False, num_workers=config.num_workers,
+            pin_memory=device.type == "cuda", prefetch_factor=4 if config.num_workers else None,
+        )
+        model.train()
+        total, count = 0.0, 0
+        progress = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, mininterval=1.0)
+        for batch in progress:
+            loss = batch_loss(model, batch.to(device), config)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimiser.step()
+            schedule.step()
+            total, count = total + loss.item(), count + 1
+            progress.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+        record = {"epoch": epoch + 1, "loss": total / max(count, 1), "seconds": time.perf_counter() - started}
+        if validate is not None:
+            record.update({f"val_{k}": v for k, v in validate(model).items()})
+        history.append(record)
+        log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+        score = record.get(f"val_{monitor}", -record["loss"])
+        if score > best_score:
+            best_score, best_epoch, best_state = score, epoch + 1, copy.deepcopy(model.state_dict())
+        elif epoch + 1 - best_epoch >= config.patience:
+            log.info("early stop: no better validation %s for %d epochs", monitor, config.patience)
+            break
+    model.load_state_dict(best_state)
+    return TrainingResult(state_dict=best_state, best_epoch=best_epoch, history=history)
+
+
+def recall_validator(
+    features: dict[str, torch.Tensor],
+    neighbours: torch.Tensor,
+    weights: torch.Tensor,
+    queries: EvaluationQueries,
+    k: int = 10,
+    device: str = "cpu",
+) -> Callable[[PinSage], dict[str, float]]:
+    """Validation as the report measures it: layer-wise embeddings of all items on the fixed
+    neighbourhoods, ranked under the latest-item protocol."""
+
+    def validate(model: PinSage) -> dict[str, float]:
+        embeddings = embed_all_items(model, features, neighbours, weights, device=device)
+        return evaluate(embedding_scorer(embeddings), queries, k)
+
+    return validate
