@@ -72,7 +72,7 @@ def test_pinsage_learns_planted_topics_and_beats_popularity(world):
     """The learning test: on a world with planted topics, trained PinSage must clearly beat
     popularity. Seeds are fixed; the margin (3x) is far from what the run reaches, not tuned to pass."""
     config = TrainConfig(
-        epochs=4, batches_per_epoch=60, batch_size=128, num_negatives=200, temperature=0.05, seed=0,
+        epochs=4, batches_per_epoch=60, batch_size=128, num_negatives=200, seed=0,
     )
     data = world["data"]
     n_users, n_items = len(data.users), len(data.items)

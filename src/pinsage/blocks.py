@@ -9,6 +9,7 @@ ever does gathers and weighted sums, which run unchanged on a GPU.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Callable
 
 import torch
 
@@ -26,21 +27,13 @@ class Blocks:
     layers: list[Block]  # first layer first
     output_items: torch.Tensor  # [n_L] global item ids the last layer computes
 
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> "Blocks":
-        move = lambda t: t.to(device, non_blocking=non_blocking)  # noqa: E731
+    def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> "Blocks":
+        """The same blocks with `fn` applied to every tensor (a device move, pinning)."""
         return Blocks(
-            input_items=move(self.input_items),
-            layers=[Block(*(move(getattr(b, f.name)) for f in fields(Block))) for b in self.layers],
-            output_items=move(self.output_items),
+            input_items=fn(self.input_items),
+            layers=[Block(*(fn(getattr(b, f.name)) for f in fields(Block))) for b in self.layers],
+            output_items=fn(self.output_items),
         )
-
-    def pin_memory(self) -> "Blocks":
-        return Blocks(
-            input_items=self.input_items.pin_memory(),
-            layers=[Block(*(getattr(b, f.name).pin_memory() for f in fields(Block))) for b in self.layers],
-            output_items=self.output_items.pin_memory(),
-        )
-
 
 def build_blocks(
     seeds: torch.Tensor,

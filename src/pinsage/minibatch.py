@@ -7,7 +7,8 @@ device and computes. Nothing here needs DGL: the random walks were done when the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Callable
 
 import torch
 
@@ -40,34 +41,22 @@ class TrainingBatch:
     negative_items: torch.Tensor  # [S]
     candidate_log_q: torch.Tensor  # [B + S] log expected count of each candidate in the batch
 
-    def to(self, device: torch.device | str) -> "TrainingBatch":
-        nb = torch.device(device).type == "cuda"
+    def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> "TrainingBatch":
+        """The same batch with `fn` applied to every tensor."""
         return TrainingBatch(
-            blocks=self.blocks.to(device, non_blocking=nb),
-            features={k: v.to(device, non_blocking=nb) for k, v in self.features.items()},
-            **{
-                name: getattr(self, name).to(device, non_blocking=nb)
-                for name in (
-                    "query_index", "positive_index", "negative_index", "query_items",
-                    "positive_items", "negative_items", "candidate_log_q",
-                )
-            },
+            blocks=self.blocks.apply(fn),
+            features={k: fn(v) for k, v in self.features.items()},
+            **{f.name: fn(getattr(self, f.name)) for f in fields(self) if f.name not in ("blocks", "features")},
         )
+
+    def to(self, device: torch.device | str) -> "TrainingBatch":
+        # Non-blocking copies overlap with compute when the batch sits in pinned memory.
+        non_blocking = torch.device(device).type == "cuda"
+        return self.apply(lambda t: t.to(device, non_blocking=non_blocking))
 
     def pin_memory(self) -> "TrainingBatch":
         """Called by the DataLoader's pinning thread so host→device copies can overlap compute."""
-        return TrainingBatch(
-            blocks=self.blocks.pin_memory(),
-            features={k: v.pin_memory() for k, v in self.features.items()},
-            **{
-                name: getattr(self, name).pin_memory()
-                for name in (
-                    "query_index", "positive_index", "negative_index", "query_items",
-                    "positive_items", "negative_items", "candidate_log_q",
-                )
-            },
-        )
-
+        return self.apply(torch.Tensor.pin_memory)
 
 class MinibatchProducer(torch.utils.data.Dataset):
     """Minibatch i of an epoch; the same (seed, epoch, i) always gives the same batch, whatever the

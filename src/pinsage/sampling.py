@@ -106,14 +106,14 @@ class PairConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query_sampling: Literal["interaction", "uniform"] = Field(
-        "interaction",
+        "uniform",
         description="queries drawn per training interaction (∝ popularity) or uniformly over items",
     )
     positive_damping: float = Field(
-        0.0, ge=0, description="alpha: walks reach items ∝ deg^-alpha, damping popular positives"
+        0.5, ge=0, description="alpha: walks reach items ∝ deg^-alpha, damping popular positives"
     )
     refresh_neighbours: bool = Field(
-        True, description="resample the neighbour table every epoch (else train on the fixed one)"
+        False, description="resample the neighbour table every epoch (else train on the fixed one)"
     )
 
 

@@ -29,20 +29,20 @@ log = logging.getLogger(__name__)
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    epochs: int = Field(10, ge=1)
+    epochs: int = Field(25, ge=1)
     batches_per_epoch: int = Field(300, ge=1)
     batch_size: int = Field(256, ge=2)
     num_negatives: int = Field(500, ge=1, description="easy negatives shared by a minibatch")
     loss: Literal["softmax", "max_margin"] = "softmax"
-    temperature: float = Field(0.1, gt=0, description="softmax: logits are cosines / temperature")
+    temperature: float = Field(0.05, gt=0, description="softmax: logits are cosines / temperature")
     margin: float = Field(0.1, ge=0, description="max_margin: required gap between positive and negative")
     logq_correction: bool = Field(True, description="softmax: subtract log sampling probability")
-    lr: float = Field(3e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
+    lr: float = Field(0.01, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
     warmup_epochs: float = Field(1.0, ge=0, description="linear warm-up length, in epochs")
     lr_decay: float = Field(0.9, gt=0, le=1, description="learning-rate factor per epoch after warm-up")
     grad_clip: float = Field(5.0, gt=0)
-    patience: int = Field(3, ge=1, description="epochs without a better validation score before stopping")
+    patience: int = Field(6, ge=1, description="epochs without a better validation score before stopping")
     num_workers: int = Field(0, ge=0, description="CPU producer processes (0 = in the training process)")
     device: str = "cpu"
     seed: int = 0
@@ -135,7 +135,10 @@ def train(
         if validate is not None:
             record.update({f"val_{k}": v for k, v in validate(model).items()})
         history.append(record)
-        log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+        log.info(
+            "epoch %d/%d: loss %.4f, val %s %.4f, %.1f s", epoch + 1, config.epochs, record["loss"],
+            monitor, record.get(f"val_{monitor}", float("nan")), record["seconds"],
+        )
         score = record.get(f"val_{monitor}", -record["loss"])
         if score > best_score:
             best_score, best_epoch, best_state = score, epoch + 1, copy.deepcopy(model.state_dict())
