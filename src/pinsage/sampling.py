@@ -134,10 +134,14 @@ class WalkEpochSampler:
         self.pair_config = pairs
         self.pairs_per_epoch = pairs_per_epoch
         self.seed = seed
-        _, self._edge_items = graph.edges(etype=USER_TO_ITEM)
-        self._items_with_edges = torch.unique(self._edge_items)
+        # Only items sharing a user with another item can have a positive; the others would only
+        # ever walk back to themselves.
+        users, items = graph.edges(etype=USER_TO_ITEM)
+        shared = graph.out_degrees(users, etype=USER_TO_ITEM) > 1
+        self._edge_items = items[shared]
+        self._walkable_items = torch.unique(self._edge_items)
         if len(self._edge_items) == 0:
-            raise ValueError("the training graph has no interactions to sample pairs from")
+            raise ValueError("no two items of the training graph share a user: there are no pairs to learn from")
         self._prob = None
         if pairs.positive_damping > 0:
             graph.edges[USER_TO_ITEM].data["damped"] = item_popularity_damping(graph, pairs.positive_damping)
@@ -158,7 +162,7 @@ class WalkEpochSampler:
         n = self.pairs_per_epoch
         queries = torch.empty(0, dtype=torch.long)
         positives = torch.empty(0, dtype=torch.long)
-        for attempt in range(4):  # walks from some items only return to themselves: redraw those
+        for attempt in range(8):  # a walk may come back to its query: redraw those
             draw = self._draw_queries(n - len(queries), generator)
             reached = item_to_user_to_item(self.graph, draw, seed * 31 + attempt, self._prob)
             ok = (reached >= 0) & (reached != draw)
@@ -166,11 +170,11 @@ class WalkEpochSampler:
             positives = torch.cat([positives, reached[ok]])
             if len(queries) >= n:
                 break
-        return queries, positives
+        return queries[:n], positives[:n]
 
     def _draw_queries(self, n: int, generator: torch.Generator) -> torch.Tensor:
         if self.pair_config.query_sampling == "interaction":
             pool = self._edge_items
         else:
-            pool = self._items_with_edges
+            pool = self._walkable_items
         return pool[torch.randint(0, len(pool), (n,), generator=generator)]
