@@ -90,3 +90,41 @@ def test_pinsage_learns_planted_topics_and_beats_popularity(world):
     assert result.history[-1]["loss"] < result.history[0]["loss"]
     print(f"learning test: PinSage HITS@10 {pinsage:.3f}, popularity {popularity:.3f}")
     assert pinsage > 3 * popularity and pinsage > 0.15, (pinsage, popularity)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_resume_after_a_kill_gives_the_uninterrupted_result(world, tmp_path):
+    config = TrainConfig(epochs=3, batches_per_epoch=8, batch_size=32, num_negatives=20, seed=3)
+    sizes = feature_sizes(world["features"], world["vocabulary"])
+
+    def fresh_model():
+        torch.manual_seed(0)
+        return PinSage(sizes, ModelConfig(hidden_dim=8))
+
+    whole = train(fresh_model(), world["features"], make_sampler(world, config), config)
+
+    checkpointed = config.model_copy(update={"checkpoint_path": str(tmp_path / "ckpt.pt")})
+    calls = []
+
+    def kill_in_epoch_two(model):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed()
+        return {}
+
+    with pytest.raises(Killed):
+        train(fresh_model(), world["features"], make_sampler(world, checkpointed), checkpointed,
+              validate=kill_in_epoch_two, fingerprint="run")
+    resumed = train(fresh_model(), world["features"], make_sampler(world, checkpointed), checkpointed,
+                    validate=lambda m: {}, fingerprint="run")
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    for name, tensor in whole.state_dict.items():
+        torch.testing.assert_close(resumed.state_dict[name], tensor, rtol=0, atol=0)
+
+    # Another run (other data or settings) never picks the checkpoint up.
+    other = train(fresh_model(), world["features"], make_sampler(world, checkpointed), checkpointed,
+                  validate=lambda m: {}, fingerprint="other")
+    assert [h["epoch"] for h in other.history] == [1, 2, 3]

@@ -23,6 +23,9 @@ class EpochSample:
     positives: torch.Tensor  # [M] items reached from them by item→user→item walks
     neighbours: torch.Tensor  # [n_items, T] importance neighbours for this epoch
     weights: torch.Tensor  # [n_items, T] their visit counts
+    hard_per_query: int = 0  # the curriculum's hard negatives per query this epoch
+    hard_band: torch.Tensor | None = None  # [U, W] PPR-band candidates for each distinct query
+    band_row: torch.Tensor | None = None  # [M] the hard_band row of each pair's query
 
     def positive_frequency(self, n_items: int) -> torch.Tensor:
         """How often each item is a positive: the in-batch negatives' sampling distribution."""
@@ -39,6 +42,8 @@ class TrainingBatch:
     query_items: torch.Tensor  # [B] global ids, to mask accidental hits
     positive_items: torch.Tensor  # [B]
     negative_items: torch.Tensor  # [S]
+    hard_index: torch.Tensor  # [B, H] rows of the output: each query's hard negatives (H may be 0)
+    hard_items: torch.Tensor  # [B, H]
     candidate_log_q: torch.Tensor  # [B + S] log expected count of each candidate in the batch
 
     def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> "TrainingBatch":
@@ -91,7 +96,10 @@ class MinibatchProducer(torch.utils.data.Dataset):
         generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) * 1_000_003 + i)
         # Easy negatives shared by the whole minibatch (the paper's 500), uniform over the catalogue.
         negatives = torch.randint(0, self.n_items, (self.num_negatives,), generator=generator)
-        seeds, inverse = torch.unique(torch.cat([queries, positives, negatives]), return_inverse=True)
+        hard = self._hard_negatives(rows, positives, generator)
+        seeds, inverse = torch.unique(
+            torch.cat([queries, positives, negatives, hard.reshape(-1)]), return_inverse=True
+        )
         blocks = build_blocks(
             seeds, self.sample.neighbours, self.sample.weights, self.n_layers,
             hidden_pairs=torch.stack([queries, positives], dim=1),
@@ -107,9 +115,30 @@ class MinibatchProducer(torch.utils.data.Dataset):
             features={k: v[blocks.input_items] for k, v in self.features.items()},
             query_index=inverse[:B],
             positive_index=inverse[B : 2 * B],
-            negative_index=inverse[2 * B :],
+            negative_index=inverse[2 * B : 2 * B + self.num_negatives],
             query_items=queries,
             positive_items=positives,
             negative_items=negatives,
+            hard_index=inverse[2 * B + self.num_negatives :].view(hard.shape),
+            hard_items=hard,
             candidate_log_q=expected.log(),
         )
+
+    def _hard_negatives(
+        self, rows: slice, positives: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """[B, H] items drawn from each query's PPR band, never the row's positive where the band
+        offers anything else."""
+        H = self.sample.hard_per_query
+        if H == 0 or self.sample.hard_band is None:
+            return torch.empty(len(positives), 0, dtype=torch.long)
+        band = self.sample.hard_band[self.sample.band_row[rows]]
+        width = band.shape[1]
+        column = torch.randint(0, width, (len(positives), H), generator=generator)
+        hard = band.gather(1, column)
+        for shift in range(1, min(width, 4)):  # step past the positive if it was drawn
+            clash = hard == positives.unsqueeze(1)
+            if not clash.any():
+                break
+            hard = torch.where(clash, band.gather(1, (column + shift) % width), hard)
+        return hard

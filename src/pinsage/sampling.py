@@ -14,6 +14,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.graph import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM
+from pinsage.hard_negatives import HardNegativeConfig, PersonalisedPageRank, curriculum_count
 from pinsage.minibatch import EpochSample
 
 
@@ -128,6 +129,7 @@ class WalkEpochSampler:
         pairs_per_epoch: int,
         seed: int,
         fixed_neighbours: tuple[torch.Tensor, torch.Tensor],
+        hard_negatives: HardNegativeConfig | None = None,
     ):
         self.graph = graph
         self.neighbour_config = neighbours
@@ -147,6 +149,12 @@ class WalkEpochSampler:
             graph.edges[USER_TO_ITEM].data["damped"] = item_popularity_damping(graph, pairs.positive_damping)
             self._prob = "damped"
         self.fixed_neighbours = fixed_neighbours
+        self.hard_config = hard_negatives or HardNegativeConfig()
+        self._pagerank: PersonalisedPageRank | None = None
+        if self.hard_config.enabled:
+            self._pagerank = PersonalisedPageRank(
+                users.numpy(), items.numpy(), graph.num_nodes(USER), graph.num_nodes(ITEM)
+            )
 
     def __call__(self, epoch: int) -> EpochSample:
         seed = self.seed * 7919 + epoch
@@ -156,7 +164,17 @@ class WalkEpochSampler:
             neighbours, weights = importance_neighbours(self.graph, self.neighbour_config, seed)
         else:
             neighbours, weights = self.fixed_neighbours
-        return EpochSample(queries=queries, positives=positives, neighbours=neighbours, weights=weights)
+        sample = EpochSample(queries=queries, positives=positives, neighbours=neighbours, weights=weights)
+        hard_per_query = curriculum_count(epoch, self.hard_config)
+        if hard_per_query and self._pagerank is not None:
+            distinct, sample.band_row = torch.unique(queries, return_inverse=True)
+            band = self._pagerank.band(distinct, self.hard_config)
+            # Keep a seeded random subset of each band, so memory stays bounded on large catalogues.
+            keep = min(self.hard_config.samples_per_query, band.shape[1])
+            columns = torch.rand(band.shape, generator=generator).argsort(dim=1)[:, :keep]
+            sample.hard_band = band.gather(1, columns)
+            sample.hard_per_query = hard_per_query
+        return sample
 
     def _pairs(self, generator: torch.Generator, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         n = self.pairs_per_epoch

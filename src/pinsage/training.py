@@ -7,9 +7,14 @@ callable (the DGL random walks live in `pinsage.sampling`), and validation is a 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import logging
 import math
+import os
+import tempfile
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
@@ -46,6 +51,9 @@ class TrainConfig(BaseModel):
     num_workers: int = Field(0, ge=0, description="CPU producer processes (0 = in the training process)")
     device: str = "cpu"
     seed: int = 0
+    checkpoint_path: str | None = Field(
+        None, description="file keeping the last finished epoch, so a killed run resumes from there"
+    )
 
 
 @dataclass
@@ -77,15 +85,23 @@ def batch_loss(model: PinSage, batch: TrainingBatch, config: TrainConfig) -> tor
         (candidate_items.unsqueeze(0) == batch.positive_items.unsqueeze(1))
         | (candidate_items.unsqueeze(0) == batch.query_items.unsqueeze(1))
     ) & ~own
+    # Hard negatives are per query, [B, H]; one equal to the positive (a one-item band) is no negative.
+    hard = (q.unsqueeze(1) * embeddings[batch.hard_index]).sum(-1)
+    hard_hit = batch.hard_items == batch.positive_items.unsqueeze(1)
     if config.loss == "softmax":
         logits = scores / config.temperature
         if config.logq_correction:
+            # Only the shared candidates were drawn from a known distribution; hard ones are chosen.
             logits = logits - batch.candidate_log_q.unsqueeze(0)
-        logits = logits.masked_fill(accidental, float("-inf"))
+        logits = torch.cat(
+            [logits.masked_fill(accidental, float("-inf")), (hard / config.temperature).masked_fill(hard_hit, float("-inf"))],
+            dim=1,
+        )
         return F.cross_entropy(logits, torch.arange(B, device=logits.device))
     positive = scores[torch.arange(B), torch.arange(B)].unsqueeze(1)
-    negatives = scores[:, B:]
-    hinge = F.relu(negatives - positive + config.margin).masked_fill(accidental[:, B:], 0.0)
+    negatives = torch.cat([scores[:, B:], hard], dim=1)
+    hit = torch.cat([accidental[:, B:], hard_hit], dim=1)
+    hinge = F.relu(negatives - positive + config.margin).masked_fill(hit, 0.0)
     return hinge.mean()
 
 
@@ -96,8 +112,15 @@ def train(
     config: TrainConfig,
     validate: Callable[[PinSage], dict[str, float]] | None = None,
     monitor: str = "hits@10",
+    fingerprint: str = "",
 ) -> TrainingResult:
-    """Train `model` in place and return the best epoch's weights (by `validate()[monitor]`)."""
+    """Train `model` in place and return the best epoch's weights (by `validate()[monitor]`).
+
+    With `config.checkpoint_path`, each finished epoch is saved, and a later call with the same
+    `fingerprint` (a digest of the data and configuration) resumes after the last saved epoch. Every
+    epoch's sampling and every minibatch are seeded by (seed, epoch, batch), so on CPU a resumed run
+    ends with exactly the weights of an uninterrupted one.
+    """
     torch.manual_seed(config.seed)
     device = torch.device(config.device)
     model.to(device)
@@ -107,9 +130,16 @@ def train(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: learning_rate_factor(s, warmup, steps, config.lr_decay)
     )
-    best_score, best_epoch, best_state = -math.inf, -1, copy.deepcopy(model.state_dict())
-    history: list[dict] = []
-    for epoch in range(config.epochs):
+    state = {
+        "epoch": 0, "best_score": -math.inf, "best_epoch": -1,
+        "best_state": copy.deepcopy(model.state_dict()), "history": [], "stopped": False,
+    }
+    checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
+    if checkpoint is not None:
+        state = _resume(checkpoint, fingerprint, model, optimiser, schedule, state)
+    for epoch in range(state["epoch"], config.epochs):
+        if state["stopped"]:
+            break
         started = time.perf_counter()
         producer = MinibatchProducer(
             sample_epoch(epoch), features, config.batch_size, config.num_negatives,
@@ -134,20 +164,65 @@ def train(
         record = {"epoch": epoch + 1, "loss": total / max(count, 1), "seconds": time.perf_counter() - started}
         if validate is not None:
             record.update({f"val_{k}": v for k, v in validate(model).items()})
-        history.append(record)
+        state["history"].append(record)
         log.info(
             "epoch %d/%d: loss %.4f, val %s %.4f, %.1f s", epoch + 1, config.epochs, record["loss"],
             monitor, record.get(f"val_{monitor}", float("nan")), record["seconds"],
         )
         score = record.get(f"val_{monitor}", -record["loss"])
-        if score > best_score:
-            best_score, best_epoch, best_state = score, epoch + 1, copy.deepcopy(model.state_dict())
-        elif epoch + 1 - best_epoch >= config.patience:
+        if score > state["best_score"]:
+            state.update(best_score=score, best_epoch=epoch + 1, best_state=copy.deepcopy(model.state_dict()))
+        elif epoch + 1 - state["best_epoch"] >= config.patience:
             log.info("early stop: no better validation %s for %d epochs", monitor, config.patience)
-            break
-    model.load_state_dict(best_state)
-    return TrainingResult(state_dict=best_state, best_epoch=best_epoch, history=history)
+            state["stopped"] = True
+        state["epoch"] = epoch + 1
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, fingerprint, model, optimiser, schedule, state)
+    model.load_state_dict(state["best_state"])
+    return TrainingResult(state_dict=state["best_state"], best_epoch=state["best_epoch"], history=state["history"])
 
+
+def fingerprint(settings: dict, tensors: dict[str, torch.Tensor]) -> str:
+    """A digest of what a training run depends on, so a checkpoint is only resumed by the same run.
+
+    Settings that do not change the result (device, workers, the checkpoint's own path) are left out
+    by the caller."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(tensors[name].contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _save_checkpoint(path: Path, fingerprint: str, model, optimiser, schedule, state: dict) -> None:
+    """Written to a temporary file and renamed, so a kill mid-write leaves the previous checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "fingerprint": fingerprint, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+        "schedule": schedule.state_dict(), **state,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _resume(path: Path, fingerprint: str, model, optimiser, schedule, fresh: dict) -> dict:
+    if not path.exists():
+        return fresh
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved.get("fingerprint") != fingerprint:
+        log.info("checkpoint %s is for other data or settings: training from scratch", path)
+        return fresh
+    model.load_state_dict(saved["model"])
+    optimiser.load_state_dict(saved["optimiser"])
+    schedule.load_state_dict(saved["schedule"])
+    log.info("resuming from %s after epoch %d", path, saved["epoch"])
+    return {key: saved[key] for key in fresh}
 
 def recall_validator(
     features: dict[str, torch.Tensor],

@@ -8,9 +8,10 @@ import torch
 
 from pinsage.evaluation import EvaluationQueries
 from pinsage.features import feature_sizes
+from pinsage.hard_negatives import HardNegativeConfig
 from pinsage.model import ModelConfig, PinSage
 from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler
-from pinsage.training import TrainConfig, recall_validator, train
+from pinsage.training import TrainConfig, fingerprint, recall_validator, train
 
 
 def train_pinsage(
@@ -22,6 +23,7 @@ def train_pinsage(
     val_interactions: pd.DataFrame,
     neighbourhood: dict,
     pairs: dict,
+    hard_negatives: dict,
     model: dict,
     training: dict,
 ) -> tuple[dict[str, torch.Tensor], list[dict]]:
@@ -36,6 +38,7 @@ def train_pinsage(
         pairs_per_epoch=train_config.batches_per_epoch * train_config.batch_size,
         seed=train_config.seed,
         fixed_neighbours=fixed,
+        hard_negatives=HardNegativeConfig.model_validate(hard_negatives),
     )
     n_users, n_items = training_graph.num_nodes("user"), training_graph.num_nodes("item")
     validate = recall_validator(
@@ -44,5 +47,16 @@ def train_pinsage(
     )
     torch.manual_seed(train_config.seed)
     network = PinSage(feature_sizes(item_features, feature_vocabulary), model_config)
-    result = train(network, item_features, sampler, train_config, validate)
+    run_id = fingerprint(
+        {
+            "neighbourhood": neighbourhood, "pairs": pairs, "hard_negatives": hard_negatives, "model": model,
+            "training": train_config.model_dump(exclude={"device", "num_workers", "checkpoint_path"}),
+        },
+        {
+            "train": torch.as_tensor(train_interactions[["user", "item", "timestamp"]].to_numpy()),
+            "val": torch.as_tensor(val_interactions[["user", "item"]].to_numpy()),
+            **item_features,
+        },
+    )
+    result = train(network, item_features, sampler, train_config, validate, fingerprint=run_id)
     return result.state_dict, result.history

@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "training_graph", "item_features", "feature_vocabulary", "item_neighbourhoods",
                     "train_interactions", "val_interactions", "params:neighbourhood", "params:pairs",
-                    "params:model", "params:training",
+                    "params:hard_negatives", "params:model", "params:training",
                 ],
                 outputs=["model_weights", "training_history"],
                 name="train_pinsage",
