@@ -109,6 +109,19 @@ def test_kedro_run_train_end_to_end(project):
     assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
 
 
+def test_model_pipeline_trains_data_parallel_with_torchrun(project):
+    weights = project / "data/06_models/pinsage_state_dict.pt"
+    before = set(weights.iterdir())
+    result = kedro_run(
+        project, "--pipeline=model",
+        params_arg({**TINY, "training.processes": 2, "training.checkpoint_path": "null"}),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(set(weights.iterdir()) - before) == 1
+    history = json.loads(latest(project / "data/06_models/training_history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+
+
 def test_runtime_params_merge_softly(project):
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Callable
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 from pinsage.blocks import Blocks, build_blocks
@@ -26,6 +28,9 @@ class EpochSample:
     hard_per_query: int = 0  # the curriculum's hard negatives per query this epoch
     hard_band: torch.Tensor | None = None  # [U, W] PPR-band candidates for each distinct query
     band_row: torch.Tensor | None = None  # [M] the hard_band row of each pair's query
+    # (indptr, indices) of the item→user CSR matrix of training interactions; when set, an easy
+    # negative that shares a user with the query is not used as that query's negative.
+    item_users: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def positive_frequency(self, n_items: int) -> torch.Tensor:
         """How often each item is a positive: the in-batch negatives' sampling distribution."""
@@ -44,6 +49,7 @@ class TrainingBatch:
     negative_items: torch.Tensor  # [S]
     hard_index: torch.Tensor  # [B, H] rows of the output: each query's hard negatives (H may be 0)
     hard_items: torch.Tensor  # [B, H]
+    negative_mask: torch.Tensor  # [B, S] bool: shared negative j is co-interacted with query i
     candidate_log_q: torch.Tensor  # [B + S] log expected count of each candidate in the batch
 
     def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> "TrainingBatch":
@@ -65,7 +71,12 @@ class TrainingBatch:
 
 class MinibatchProducer(torch.utils.data.Dataset):
     """Minibatch i of an epoch; the same (seed, epoch, i) always gives the same batch, whatever the
-    number of workers, because each batch draws from its own generator."""
+    number of workers, because each batch draws from its own generator.
+
+    Under data parallelism, global batch i has `batch_size * world_size` rows and rank r gets rows
+    [r * batch_size, (r + 1) * batch_size) of it, with the negatives every rank shares; so N ranks
+    compute exactly the one-process batch of N times the size, split N ways.
+    """
 
     def __init__(
         self,
@@ -76,6 +87,8 @@ class MinibatchProducer(torch.utils.data.Dataset):
         n_layers: int,
         seed: int,
         epoch: int,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         self.sample = sample
         self.features = features
@@ -84,25 +97,39 @@ class MinibatchProducer(torch.utils.data.Dataset):
         self.n_layers = n_layers
         self.seed = seed
         self.epoch = epoch
+        self.rank = rank
+        self.world_size = world_size
         self.n_items = sample.neighbours.shape[0]
         self.positive_frequency = sample.positive_frequency(self.n_items)
+        self._item_users = None
+        if sample.item_users is not None:
+            indptr, indices = (t.numpy() for t in sample.item_users)
+            n_users = int(indices.max()) + 1 if len(indices) else 0
+            self._item_users = sp.csr_matrix(
+                (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(self.n_items, n_users)
+            )
 
     def __len__(self) -> int:
-        return len(self.sample.queries) // self.batch_size
+        return len(self.sample.queries) // (self.batch_size * self.world_size)
 
     def __getitem__(self, i: int) -> TrainingBatch:
-        rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
-        queries, positives = self.sample.queries[rows], self.sample.positives[rows]
+        global_size = self.batch_size * self.world_size
+        global_rows = slice(i * global_size, (i + 1) * global_size)
+        mine = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
         generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) * 1_000_003 + i)
         # Easy negatives shared by the whole minibatch (the paper's 500), uniform over the catalogue.
         negatives = torch.randint(0, self.n_items, (self.num_negatives,), generator=generator)
-        hard = self._hard_negatives(rows, positives, generator)
+        # Drawn for the global batch, then sliced, so every rank count gives the same draws.
+        hard = self._hard_negatives(global_rows, self.sample.positives[global_rows], generator)[mine]
+        queries = self.sample.queries[global_rows][mine]
+        positives = self.sample.positives[global_rows][mine]
         seeds, inverse = torch.unique(
             torch.cat([queries, positives, negatives, hard.reshape(-1)]), return_inverse=True
         )
         blocks = build_blocks(
             seeds, self.sample.neighbours, self.sample.weights, self.n_layers,
-            hidden_pairs=torch.stack([queries, positives], dim=1),
+            # Every pair of the global batch is hidden on every rank, as in the one-process batch.
+            hidden_pairs=torch.stack([self.sample.queries[global_rows], self.sample.positives[global_rows]], dim=1),
         )
         B = len(queries)
         candidates = torch.cat([positives, negatives])
@@ -121,8 +148,15 @@ class MinibatchProducer(torch.utils.data.Dataset):
             negative_items=negatives,
             hard_index=inverse[2 * B + self.num_negatives :].view(hard.shape),
             hard_items=hard,
+            negative_mask=self._co_interacted(queries, negatives),
             candidate_log_q=expected.log(),
         )
+
+    def _co_interacted(self, queries: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+        if self._item_users is None:
+            return torch.zeros(len(queries), len(negatives), dtype=torch.bool)
+        shared = self._item_users[queries.numpy()] @ self._item_users[negatives.numpy()].T
+        return torch.from_numpy(shared.toarray() > 0)
 
     def _hard_negatives(
         self, rows: slice, positives: torch.Tensor, generator: torch.Generator

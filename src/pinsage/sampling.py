@@ -113,6 +113,9 @@ class PairConfig(BaseModel):
     positive_damping: float = Field(
         0.5, ge=0, description="alpha: walks reach items ∝ deg^-alpha, damping popular positives"
     )
+    exclude_co_interacted_negatives: bool = Field(
+        False, description="an easy negative sharing a user with the query is not its negative"
+    )
     refresh_neighbours: bool = Field(
         False, description="resample the neighbour table every epoch (else train on the fixed one)"
     )
@@ -165,6 +168,9 @@ class WalkEpochSampler:
         else:
             neighbours, weights = self.fixed_neighbours
         sample = EpochSample(queries=queries, positives=positives, neighbours=neighbours, weights=weights)
+        if self.pair_config.exclude_co_interacted_negatives:
+            indptr, indices, _ = self.graph.adj_tensors("csr", etype=ITEM_TO_USER)
+            sample.item_users = (indptr, indices)
         hard_per_query = curriculum_count(epoch, self.hard_config)
         if hard_per_query and self._pagerank is not None:
             distinct, sample.band_row = torch.unique(queries, return_inverse=True)

@@ -6,6 +6,7 @@ import dgl
 import pandas as pd
 import torch
 
+from pinsage.distributed import DistributedContext
 from pinsage.evaluation import EvaluationQueries
 from pinsage.features import feature_sizes
 from pinsage.hard_negatives import HardNegativeConfig
@@ -27,7 +28,41 @@ def train_pinsage(
     model: dict,
     training: dict,
 ) -> tuple[dict[str, torch.Tensor], list[dict]]:
-    """Returns the best epoch's state dict and the per-epoch history (loss, validation metrics)."""
+    """Returns the best epoch's state dict and the per-epoch history (loss, validation metrics).
+
+    With `training.processes` > 1 the same training runs data-parallel under torchrun, which reads
+    these inputs from the catalog (they are saved before this node runs) and hands the result back.
+    """
+    processes = TrainConfig.model_validate(training).processes
+    if processes > 1:
+        from pinsage.pipelines.model.distributed import launch
+
+        params = {
+            "neighbourhood": neighbourhood, "pairs": pairs, "hard_negatives": hard_negatives,
+            "model": model, "training": training,
+        }
+        return launch(processes, params)
+    return fit_pinsage(
+        training_graph, item_features, feature_vocabulary, item_neighbourhoods, train_interactions,
+        val_interactions, neighbourhood, pairs, hard_negatives, model, training,
+    )
+
+
+def fit_pinsage(
+    training_graph: dgl.DGLGraph,
+    item_features: dict[str, torch.Tensor],
+    feature_vocabulary: dict[str, list],
+    item_neighbourhoods: dict[str, torch.Tensor],
+    train_interactions: pd.DataFrame,
+    val_interactions: pd.DataFrame,
+    neighbourhood: dict,
+    pairs: dict,
+    hard_negatives: dict,
+    model: dict,
+    training: dict,
+    context: DistributedContext = DistributedContext(),
+) -> tuple[dict[str, torch.Tensor], list[dict]]:
+    """One process's share of training (the whole of it, without data parallelism)."""
     model_config = ModelConfig.model_validate(model)
     train_config = TrainConfig.model_validate(training)
     fixed = (item_neighbourhoods["neighbours"], item_neighbourhoods["weights"])
@@ -35,7 +70,7 @@ def train_pinsage(
         training_graph,
         NeighbourConfig.model_validate(neighbourhood),
         PairConfig.model_validate(pairs),
-        pairs_per_epoch=train_config.batches_per_epoch * train_config.batch_size,
+        pairs_per_epoch=train_config.batches_per_epoch * train_config.batch_size * context.world_size,
         seed=train_config.seed,
         fixed_neighbours=fixed,
         hard_negatives=HardNegativeConfig.model_validate(hard_negatives),
@@ -58,5 +93,5 @@ def train_pinsage(
             **item_features,
         },
     )
-    result = train(network, item_features, sampler, train_config, validate, fingerprint=run_id)
+    result = train(network, item_features, sampler, train_config, validate, fingerprint=run_id, context=context)
     return result.state_dict, result.history
