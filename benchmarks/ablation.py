@@ -37,7 +37,7 @@ LADDER = {
     "max-pooling": {"model": {"aggregator": "max"}, "hard_negatives": {"enabled": False}},
     "mean-pooling": {"model": {"aggregator": "mean"}, "hard_negatives": {"enabled": False}},
     "mean-pooling + hard negatives": {"model": {"aggregator": "mean"}, "hard_negatives": {"enabled": True}},
-    "PinSage (importance pooling, hard negatives, curriculum)": {
+    "PinSage: importance pooling + hard negatives + curriculum": {
         "model": {"aggregator": "importance"}, "hard_negatives": {"enabled": True},
     },
     "project default (conf/base)": {},
@@ -69,13 +69,19 @@ def run(source: str, path: str | None, seeds: list[int], rungs: list[str], epoch
     train, val, test = split_interactions(interactions)
     features, vocabulary = build_features(items, train, params["features"])
     graph = build_training_graph(train, items, users)
-    results: dict[str, list[dict]] = {}
+    results: dict[str, list[dict]] = {"popularity": [], "itemknn": []}
     for seed in seeds:
         neighbourhood = dict(params["neighbourhood"], seed=seed)
         neighbourhoods = compute_item_neighbourhoods(graph, neighbourhood)
+        trained: dict[str, tuple[dict, dict]] = {}
         for rung in rungs:
             p = merged(params, LADDER[rung])
             p["training"]["seed"] = seed
+            same = next((r for r, (q, _) in trained.items() if q == p), None)
+            if same is not None:  # e.g. the project default is one of the rungs: no second training
+                results.setdefault(rung, []).append(trained[same][1])
+                logging.info("seed %d, %s: same settings as %s", seed, rung, same)
+                continue
             started = time.perf_counter()
             weights, history = train_pinsage(
                 graph, features, vocabulary, neighbourhoods, train, val, neighbourhood, p["pairs"],
@@ -84,10 +90,12 @@ def run(source: str, path: str | None, seeds: list[int], rungs: list[str], epoch
             seconds = time.perf_counter() - started
             embeddings = embed_items(weights, features, vocabulary, neighbourhoods, items, p["model"], p["export"])
             metrics = evaluate_recall(embeddings, train, val, test, users, p["evaluation"])
-            results.setdefault(rung, []).append({**metrics["pinsage"], "seconds": seconds, "epochs": len(history)})
-            if rung == rungs[0]:  # the baselines do not depend on the rung
+            row = {**metrics["pinsage"], "seconds": seconds, "epochs": len(history)}
+            trained[rung] = (p, row)
+            results.setdefault(rung, []).append(row)
+            if len(trained) == 1:  # the baselines do not depend on the rung
                 for baseline in ("popularity", "itemknn"):
-                    results.setdefault(baseline, []).append({**metrics[baseline], "seconds": 0.0, "epochs": 0})
+                    results[baseline].append({**metrics[baseline], "seconds": 0.0, "epochs": 0})
             logging.info("seed %d, %s: val %.4f test %.4f (%.0f s)", seed, rung,
                          metrics["pinsage"]["val"]["hits@10"], metrics["pinsage"]["test"]["hits@10"], seconds)
     return results
@@ -122,7 +130,7 @@ def bar_chart(results: dict[str, list[dict]], path: Path) -> bool:
         means = [np.mean([r[split]["hits@10"] for r in results[n]]) for n in names]
         stds = [np.std([r[split]["hits@10"] for r in results[n]]) for n in names]
         ax.bar(x + offset, means, 0.4, yerr=stds, label=f"{split} HITS@10", capsize=3)
-    ax.set_xticks(x, [n.replace(" (", "\n(") for n in names], fontsize=7)
+    ax.set_xticks(x, [n.replace(": ", ":\n").replace(" + ", "\n+ ").replace(" (", "\n(") for n in names], fontsize=7)
     ax.set_ylabel("HITS@10")
     ax.legend()
     fig.tight_layout()

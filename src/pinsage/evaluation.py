@@ -38,8 +38,12 @@ class EvaluationQueries:
         return len(self.users)
 
 
-def ranks(scorer: Scorer, queries: EvaluationQueries, batch_size: int = 1024) -> np.ndarray:
-    """1-based rank of each target among its user's candidates."""
+def ranks(scorer: Scorer, queries: EvaluationQueries, batch_size: int | None = None) -> np.ndarray:
+    """1-based rank of each target among its user's candidates.
+
+    Queries are scored in batches whose score matrix stays near 256 MB, whatever the catalogue size."""
+    if batch_size is None:
+        batch_size = int(min(1024, max(1, 2**25 // max(queries.n_items, 1))))
     out = np.empty(len(queries), dtype=np.int64)
     item_ids = np.arange(queries.n_items)
     for start in range(0, len(queries), batch_size):

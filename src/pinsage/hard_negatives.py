@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class HardNegativeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(False, description="add PPR-band hard negatives with a curriculum")
+    enabled: bool = Field(True, description="add PPR-band hard negatives with a curriculum")
     band_start: float = Field(0.05, ge=0, lt=1, description="band start, as a fraction of the catalogue")
     band_end: float = Field(0.15, gt=0, le=1, description="band end, as a fraction of the catalogue")
     max_per_query: int = Field(3, ge=1, description="curriculum cap: epoch n adds min(n-1, this) per query")
