@@ -34,41 +34,48 @@ class NeighbourConfig(BaseModel):
 
 
 def importance_neighbours(
-    graph: dgl.DGLGraph, config: NeighbourConfig, seed: int, chunk_size: int = 65536
+    graph: dgl.DGLGraph,
+    config: NeighbourConfig,
+    seed: int,
+    items: torch.Tensor | None = None,
+    chunk_size: int = 65536,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """For every item, its top-T neighbours by random-walk visit count, and those counts.
+    """For each of `items` (default: every item), its top-T neighbours by random-walk visit count.
 
-    Returns `neighbours` [n_items, T] (int64) and `weights` [n_items, T] (float32); an item with
+    Returns `neighbours` [len(items), T] (int64) and `weights` [len(items), T] (float32); an item with
     fewer than T distinct visited items is padded with itself at weight 0, so padded slots drop out of
     any weighted mean. An item never counts as its own neighbour.
     """
     n_items = graph.num_nodes(ITEM)
+    items = torch.arange(n_items) if items is None else items
     T = config.num_neighbors
     sampler = dgl.sampling.PinSAGESampler(
         graph, ITEM, USER, config.num_traversals, config.termination_prob,
         config.num_random_walks, T,
     )
-    neighbours = torch.arange(n_items).unsqueeze(1).repeat(1, T)
-    weights = torch.zeros(n_items, T)
+    neighbours = items.unsqueeze(1).repeat(1, T)
+    weights = torch.zeros(len(items), T)
+    row_of = torch.full((n_items,), -1, dtype=torch.long)
     dgl.seed(seed)
-    for start in range(0, n_items, chunk_size):
-        seeds = torch.arange(start, min(start + chunk_size, n_items))
+    for start in range(0, len(items), chunk_size):
+        seeds = items[start : start + chunk_size]
+        row_of[seeds] = torch.arange(start, start + len(seeds))
         frontier = sampler(seeds)
         src, dst = frontier.edges()
         w = frontier.edata["weights"].float()
         keep = src != dst
-        src, dst, w = src[keep], dst[keep], w[keep]
+        src, row, w = src[keep], row_of[dst[keep]], w[keep]
         # Rank each item's neighbours by visit count (ties by id, for determinism) and keep T.
         order = torch.argsort(src, stable=True)
         order = order[torch.argsort(w[order], descending=True, stable=True)]
-        order = order[torch.argsort(dst[order], stable=True)]
-        src, dst, w = src[order], dst[order], w[order]
-        counts = torch.bincount(dst - start, minlength=len(seeds))
+        order = order[torch.argsort(row[order], stable=True)]
+        src, row, w = src[order], row[order], w[order]
+        counts = torch.bincount(row - start, minlength=len(seeds))
         first = torch.cumsum(counts, 0) - counts
-        slot = torch.arange(len(dst)) - first[dst - start]
+        slot = torch.arange(len(row)) - first[row - start]
         fits = slot < T
-        neighbours[dst[fits], slot[fits]] = src[fits]
-        weights[dst[fits], slot[fits]] = w[fits]
+        neighbours[row[fits], slot[fits]] = src[fits]
+        weights[row[fits], slot[fits]] = w[fits]
     return neighbours, weights
 
 

@@ -1,0 +1,94 @@
+"""Training throughput in training pairs per second, optionally side by side with another command.
+
+    .venv/bin/python benchmarks/throughput.py --source ml-100k --path ../shared/data/ml-100k \\
+        --external "python model.py DATA --num-epochs 1 --batches-per-epoch 300 --num-workers 2" \\
+        --external-cwd /path/to/dgl/examples/pytorch/pinsage
+
+The defaults mirror the DGL PinSAGE example's default model: batches of 32 pairs, hidden size 16, 3
+neighbours, 2 layers, 10 walks of at most 2 hops with restart probability 0.5. This project's run
+includes each epoch's sampling (walk positives and a fresh neighbourhood table); validation is off.
+`--external` runs a command after this project's run and reads its tqdm rate (batches per second)
+from its output, so both figures come from the same machine in the same run; the example's code is
+not part of this project and must be checked out separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import time
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def project_pairs_per_second(args) -> float:
+    import torch
+
+    from pinsage.features import FeatureConfig, build_item_features, feature_sizes
+    from pinsage.graph import build_graph
+    from pinsage.hard_negatives import HardNegativeConfig
+    from pinsage.model import ModelConfig, PinSage
+    from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler, fixed_neighbourhoods
+    from pinsage.sources.loading import DataConfig, load_source
+    from pinsage.split import split_by_time
+    from pinsage.training import TrainConfig, train
+
+    data = load_source(DataConfig(source=args.source, path=args.path))
+    train_events, _, _ = split_by_time(data.interactions)
+    features, vocabulary = build_item_features(data.items, train_events, FeatureConfig())
+    graph = build_graph(train_events, len(data.users), len(data.items))
+    neighbours = NeighbourConfig(
+        num_neighbors=args.neighbors, num_random_walks=10, num_traversals=2, termination_prob=0.5,
+        inference_random_walks=10,
+    )
+    config = TrainConfig(
+        epochs=1, batches_per_epoch=args.batches, batch_size=args.batch_size, num_negatives=args.negatives,
+        num_workers=args.workers, checkpoint_path=None,
+    )
+    sampler = WalkEpochSampler(
+        graph, neighbours, PairConfig(refresh_neighbours=True), args.batches * args.batch_size, 0,
+        fixed_neighbourhoods(graph, neighbours), HardNegativeConfig(enabled=False),
+    )
+    torch.manual_seed(0)
+    model = PinSage(feature_sizes(features, vocabulary), ModelConfig(hidden_dim=args.hidden, n_layers=args.layers))
+    started = time.perf_counter()
+    train(model, features, sampler, config)
+    return args.batches * args.batch_size / (time.perf_counter() - started)
+
+
+def external_pairs_per_second(command: str, cwd: str | None, batch_size: int) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}  # its progress bar is the reading
+    result = subprocess.run(shlex.split(command), cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    rates = re.findall(r"([0-9.]+)it/s", result.stderr + result.stdout)
+    if not rates:
+        raise SystemExit(f"no tqdm rate (it/s) in the output of: {command}")
+    return float(rates[-1]) * batch_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", default="synthetic")
+    parser.add_argument("--path", default=None)
+    parser.add_argument("--batches", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--hidden", type=int, default=16)
+    parser.add_argument("--neighbors", type=int, default=3)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--negatives", type=int, default=32, help="easy negatives shared by a batch")
+    parser.add_argument("--workers", type=int, default=2, help="producer processes")
+    parser.add_argument("--external", default=None, help="a command whose tqdm rate to compare")
+    parser.add_argument("--external-cwd", default=None)
+    args = parser.parse_args()
+    ours = project_pairs_per_second(args)
+    print(f"this project: {ours:,.0f} pairs/s ({ours / args.batch_size:.1f} batches of {args.batch_size}/s)")
+    if args.external:
+        theirs = external_pairs_per_second(args.external, args.external_cwd, args.batch_size)
+        print(f"external:     {theirs:,.0f} pairs/s ({theirs / args.batch_size:.1f} batches of {args.batch_size}/s)")
+        print(f"ratio: {ours / theirs:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
