@@ -74,7 +74,7 @@ def evaluate(scorer: Scorer, queries: EvaluationQueries, k: int = 10) -> dict[st
 
 def embedding_scorer(embeddings: np.ndarray | torch.Tensor) -> Scorer:
     table = torch.tensor(np.asarray(embeddings, dtype=np.float32))
-    return lambda q: (table[torch.as_tensor(q)] @ table.T).numpy()
+    return lambda q: (table[torch.tensor(q)] @ table.T).numpy()
 
 
 def popularity_scorer(train: pd.DataFrame, n_items: int) -> Scorer:
