@@ -8,11 +8,12 @@ Tensors are loaded with `weights_only=True`: a model file can hold tensors, neve
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str
+
+from pinsage.atomic import write_atomically
 
 
 class _LocalFileDataset(AbstractVersionedDataset):
@@ -35,16 +36,8 @@ class _LocalFileDataset(AbstractVersionedDataset):
         return self._read(path)
 
     def save(self, data: Any) -> None:
-        path = Path(get_filepath_str(self._get_save_path(), "file"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-        try:
-            self._write(data, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        path = get_filepath_str(self._get_save_path(), "file")
+        write_atomically(path, lambda tmp: self._write(data, tmp))
 
     def _exists(self) -> bool:
         try:

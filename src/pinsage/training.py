@@ -11,8 +11,6 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
+from pinsage.atomic import write_atomically
 from pinsage.distributed import DistributedContext, broadcast_from_main, mean_across, wrap
 from pinsage.evaluation import EvaluationQueries, embedding_scorer, evaluate
 from pinsage.inference import embed_all_items
@@ -209,20 +208,11 @@ def fingerprint(settings: dict, tensors: dict[str, torch.Tensor]) -> str:
 
 
 def _save_checkpoint(path: Path, fingerprint: str, model, optimiser, schedule, state: dict) -> None:
-    """Written to a temporary file and renamed, so a kill mid-write leaves the previous checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "fingerprint": fingerprint, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
         "schedule": schedule.state_dict(), **state,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
 def _resume(path: Path, fingerprint: str, model, optimiser, schedule, fresh: dict) -> dict:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from pinsage.atomic import write_atomically
 from pinsage.schema import DataError
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens"
@@ -36,23 +35,18 @@ def ensure_movielens_zip(release: str, raw_dir: str | Path, timeout_s: float = 6
         return target
     url = f"{BASE_URL}/{release}.zip"
     expected = KNOWN_MD5.get(release) or _published_md5(url, timeout_s)
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{release}.", suffix=".part", dir=raw_dir)
-    try:
-        digest = hashlib.md5()
-        with os.fdopen(fd, "wb") as out, _open(url, timeout_s) as response:
-            while chunk := response.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != expected:
-            raise DataError(
-                f"download of {url} has MD5 {digest.hexdigest()}, expected {expected}; nothing was kept"
-            )
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
+    write_atomically(target, lambda tmp: _download_verified(url, tmp, expected, timeout_s))
     return target
+
+
+def _download_verified(url: str, path: str, expected_md5: str, timeout_s: float) -> None:
+    digest = hashlib.md5()
+    with open(path, "wb") as out, _open(url, timeout_s) as response:
+        while chunk := response.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != expected_md5:
+        raise DataError(f"download of {url} has MD5 {digest.hexdigest()}, expected {expected_md5}; nothing was kept")
 
 
 def _published_md5(url: str, timeout_s: float) -> str:
