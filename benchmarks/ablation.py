@@ -59,8 +59,23 @@ def merged(base: dict, changes: dict) -> dict:
     return out
 
 
-def run(source: str, path: str | None, seeds: list[int], rungs: list[str], epochs: int | None) -> dict:
-    params = base_parameters()
+def overrides(assignments: list[str]) -> dict:
+    """`training.temperature=0.1` → {"training": {"temperature": 0.1}} (values parsed as YAML)."""
+    out: dict = {}
+    for assignment in assignments:
+        key, _, value = assignment.partition("=")
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return out
+
+
+def run(
+    source: str, path: str | None, seeds: list[int], rungs: list[str], epochs: int | None, changes: dict
+) -> dict:
+    params = merged(base_parameters(), changes)
     params["data"].update(source=source, path=path)
     params["training"]["checkpoint_path"] = None
     if epochs is not None:
@@ -145,12 +160,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--rungs", nargs="+", default=list(LADDER), choices=list(LADDER))
     parser.add_argument("--epochs", type=int, default=None, help="override training.epochs")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="change conf/base parameters for every rung, e.g. training.temperature=0.1")
     parser.add_argument("--out", default=str(ROOT / "data" / "08_reporting"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    results = run(args.source, args.path, args.seeds, args.rungs, args.epochs)
+    results = run(args.source, args.path, args.seeds, args.rungs, args.epochs, overrides(args.set))
     text = (
-        f"# Ablation ladder: {args.source}, seeds {args.seeds}\n\n"
+        f"# Ablation ladder: {args.source}, seeds {args.seeds}"
+        + (f", with {' '.join(args.set)}" if args.set else "") + "\n\n"
         "Mean ± standard deviation over seeds; latest-item protocol (see the recall report).\n\n"
         + table(results) + "\n"
     )

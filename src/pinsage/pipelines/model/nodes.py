@@ -88,8 +88,8 @@ def fit_pinsage(
             "training": train_config.model_dump(exclude={"device", "num_workers", "checkpoint_path"}),
         },
         {
-            "train": torch.as_tensor(train_interactions[["user", "item", "timestamp"]].to_numpy()),
-            "val": torch.as_tensor(val_interactions[["user", "item"]].to_numpy()),
+            "train": torch.tensor(train_interactions[["user", "item", "timestamp"]].to_numpy()),
+            "val": torch.tensor(val_interactions[["user", "item"]].to_numpy()),
             **item_features,
         },
     )
