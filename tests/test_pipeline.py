@@ -109,6 +109,20 @@ def test_kedro_run_train_end_to_end(project):
     assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
 
 
+def test_promotion_gate_publishes_or_refuses_with_exit_code_3(project):
+    pointer = project / "data/09_published/published.json"
+    first = json.loads(pointer.read_text())  # the end-to-end run published itself
+    assert first["metric"] == "hits@10"
+    assert (project / "data/08_reporting/metrics.json" / first["version"]).is_dir()
+    refused = kedro_run(project, "--pipeline=evaluate", "--params=publish.tolerance=-1.0")
+    assert refused.returncode == 3
+    assert "the published version stays" in " ".join((refused.stdout + refused.stderr).split())
+    assert json.loads(pointer.read_text()) == first
+    accepted = kedro_run(project, "--pipeline=evaluate")
+    assert accepted.returncode == 0, accepted.stderr[-3000:]
+    assert json.loads(pointer.read_text())["version"] > first["version"]
+
+
 def test_model_pipeline_trains_data_parallel_with_torchrun(project):
     weights = project / "data/06_models/pinsage_state_dict.pt"
     before = set(weights.iterdir())

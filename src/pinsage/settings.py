@@ -10,3 +10,7 @@ CONFIG_LOADER_ARGS = {
     # name; a destructive merge would drop the sibling keys of `data`.
     "merge_strategy": {"parameters": "soft"},
 }
+
+from pinsage.hooks import PromotionGate  # noqa: E402
+
+HOOKS = (PromotionGate(),)

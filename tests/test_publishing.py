@@ -1,0 +1,22 @@
+import json
+
+from pinsage.publishing import PublishConfig, decide, read_pointer, write_pointer
+
+
+def test_first_run_is_published_and_worse_runs_are_not(tmp_path):
+    config = PublishConfig(pointer=str(tmp_path / "published.json"), tolerance=0.01)
+    assert decide(0.2, None, config).publish
+    published = {"version": "v1", "value": 0.20}
+    assert decide(0.195, published, config).publish  # within tolerance
+    refused = decide(0.18, published, config)
+    assert not refused.publish and "v1" in refused.reason and "stays" in refused.reason
+
+
+def test_pointer_is_replaced_whole(tmp_path):
+    path = tmp_path / "pub" / "published.json"
+    assert read_pointer(path) is None
+    write_pointer(path, "2026-11-29T10.00.00.000Z", "hits@10", 0.2)
+    write_pointer(path, "2026-11-30T10.00.00.000Z", "hits@10", 0.21)
+    assert read_pointer(path) == {"version": "2026-11-30T10.00.00.000Z", "metric": "hits@10", "value": 0.21}
+    assert [p.name for p in path.parent.iterdir()] == ["published.json"]  # no temporary files left
+    json.loads(path.read_text())
