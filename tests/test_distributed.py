@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -35,7 +37,11 @@ def run(config: TrainConfig, context: DistributedContext) -> tuple[dict, list[di
 
 def _rank(rank: int, world_size: int, rendezvous: str, out: str) -> None:
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size)
+    # A short timeout turns any mismatch between the ranks' collectives into a failure, not a hang.
+    dist.init_process_group(
+        "gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size,
+        timeout=datetime.timedelta(seconds=120),
+    )
     try:
         config = TrainConfig(**BASE, batch_size=PER_RANK_BATCH)
         state, history = run(config, DistributedContext(rank, world_size))

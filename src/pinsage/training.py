@@ -150,8 +150,12 @@ def train(
         if state["stopped"]:
             break
         started = time.perf_counter()
+        # Rank 0 samples the epoch and every rank receives it: all ranks then slice the same global
+        # batches, and run the same number of steps, even where random walks are not reproducible
+        # across processes (DGL's depend on the thread count).
+        sample = broadcast_from_main(sample_epoch(epoch) if context.is_main else None, context)
         producer = MinibatchProducer(
-            sample_epoch(epoch), features, config.batch_size, config.num_negatives,
+            sample, features, config.batch_size, config.num_negatives,
             model.config.n_layers, config.seed, epoch, context.rank, context.world_size,
         )
         loader = torch.utils.data.DataLoader(
