@@ -20,7 +20,6 @@ import time
 
 
 def measure(n_pins: int, batches: int, walks: int) -> dict:
-    import torch
 
     from pinsage.features import FeatureConfig, build_item_features, feature_sizes
     from pinsage.graph import build_graph

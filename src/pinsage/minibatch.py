@@ -69,6 +69,7 @@ class TrainingBatch:
         """Called by the DataLoader's pinning thread so host→device copies can overlap compute."""
         return self.apply(torch.Tensor.pin_memory)
 
+
 class MinibatchProducer(torch.utils.data.Dataset):
     """Minibatch i of an epoch; the same (seed, epoch, i) always gives the same batch, whatever the
     number of workers, because each batch draws from its own generator.

@@ -159,6 +159,10 @@ class WalkEpochSampler:
             graph.edges[USER_TO_ITEM].data["damped"] = item_popularity_damping(graph, pairs.positive_damping)
             self._prob = "damped"
         self.fixed_neighbours = fixed_neighbours
+        self._item_users: tuple[torch.Tensor, torch.Tensor] | None = None
+        if pairs.exclude_co_interacted_negatives:
+            indptr, indices, _ = graph.adj_tensors("csr", etype=ITEM_TO_USER)
+            self._item_users = (indptr, indices)
         self.hard_config = hard_negatives or HardNegativeConfig()
         self._pagerank: PersonalisedPageRank | None = None
         if self.hard_config.enabled:
@@ -175,9 +179,7 @@ class WalkEpochSampler:
         else:
             neighbours, weights = self.fixed_neighbours
         sample = EpochSample(queries=queries, positives=positives, neighbours=neighbours, weights=weights)
-        if self.pair_config.exclude_co_interacted_negatives:
-            indptr, indices, _ = self.graph.adj_tensors("csr", etype=ITEM_TO_USER)
-            sample.item_users = (indptr, indices)
+        sample.item_users = self._item_users
         hard_per_query = curriculum_count(epoch, self.hard_config)
         if hard_per_query and self._pagerank is not None:
             distinct, sample.band_row = torch.unique(queries, return_inverse=True)
