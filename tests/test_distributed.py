@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import socket
 
 import torch
 import torch.distributed as dist
@@ -35,25 +36,30 @@ def run(config: TrainConfig, context: DistributedContext) -> tuple[dict, list[di
     return result.state_dict, result.history
 
 
-def _rank(rank: int, world_size: int, rendezvous: str, out: str) -> None:
+def _rank(rank: int, world_size: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
     # A short timeout turns any mismatch between the ranks' collectives into a failure, not a hang.
+    # The process group is not destroyed: with torch 2.2's gloo, destroy_process_group can block
+    # both ranks forever after the work is done; the processes' exit releases it.
     dist.init_process_group(
-        "gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size,
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size,
         timeout=datetime.timedelta(seconds=120),
     )
-    try:
-        config = TrainConfig(**BASE, batch_size=PER_RANK_BATCH)
-        state, history = run(config, DistributedContext(rank, world_size))
-        if rank == 0:
-            torch.save({"state": state, "history": history}, out)
-    finally:
-        dist.destroy_process_group()
+    config = TrainConfig(**BASE, batch_size=PER_RANK_BATCH)
+    state, history = run(config, DistributedContext(rank, world_size))
+    if rank == 0:
+        torch.save({"state": state, "history": history}, out)
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     out = tmp_path / "two.pt"
-    mp.spawn(_rank, args=(2, str(tmp_path / "rendezvous"), str(out)), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, free_loopback_port(), str(out)), nprocs=2, join=True)
     two = torch.load(out, weights_only=True)
     # One process, twice the batch; the linear scaling rule gives the two-process run lr × 2.
     single = TrainConfig(**{**BASE, "lr": BASE["lr"] * 2}, batch_size=2 * PER_RANK_BATCH)
