@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
@@ -44,12 +46,17 @@ def test_ingest_to_graph_slice_with_sequential_runner():
     configure_project("pinsage")
     pipelines = register_pipelines()
     params = {}
-    for name in ("ingest", "features", "graph"):
+    for name in ("ingest", "split", "features", "graph"):
         params.update(yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{name}.yml").read_text()))
     params["data"]["synthetic"].update(n_pins=200, n_boards=100, n_topics=5)
+    batch = pd.DataFrame({"user_id": ["new-board", "board0"], "item_id": ["pin1", "pin1"], "timestamp": [9, 10]})
     catalog = DataCatalog(
         {f"params:{k}": MemoryDataset(v) for k, v in params.items()}
-        | {name: KeptDataset() for name in ("training_graph", "val_interactions", "test_interactions")}
+        | {"interaction_batches": MemoryDataset({"batches/day1.csv": lambda: batch})}
+        | {
+            name: KeptDataset()
+            for name in ("training_graph", "val_interactions", "test_interactions", "users", "catalogue")
+        }
     )
     pipeline = pipelines["ingest"] + pipelines["split"] + pipelines["features"] + pipelines["graph"]
     SequentialRunner().run(pipeline, catalog)
@@ -60,7 +67,9 @@ def test_ingest_to_graph_slice_with_sequential_runner():
         frame = catalog.load(held_out)
         assert len(frame) and not edges & set(zip(frame["user"], frame["item"]))
     neighbourhoods = catalog.load("item_neighbourhoods")
-    assert neighbourhoods["neighbours"].shape == (200, params["neighbourhood"]["num_neighbors"])
+    assert graph.num_nodes("item") == len(catalog.load("catalogue")) == 180  # 10% held out
+    assert neighbourhoods["neighbours"].shape == (180, params["neighbourhood"]["num_neighbors"])
+    assert catalog.load("users")["user_id"].iloc[-1] == "new-board"  # a batch's new user
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +114,12 @@ def test_kedro_run_train_end_to_end(project):
     import pandas as pd
 
     table = pd.read_parquet(embeddings)
-    assert len(table) == 300 and set(table.columns) == {"item", "item_id", "embedding"}
+    assert len(table) == 270 and set(table.columns) == {"item", "item_id", "embedding"}  # 10% held out
+    assert "## New items (inductive)" in report and "| Features-only cosine |" in report
+    inductive = json.loads(latest(project / "data/08_reporting/new_item_metrics.json").read_text())
+    assert inductive["items"] == 30 and set(inductive["methods"]) == {
+        "pinsage", "pinsage_cold", "popularity", "itemknn", "features"
+    }
     assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
 
 
@@ -159,3 +173,36 @@ def test_bad_input_fails_clearly_and_leaves_earlier_outputs_alone(project, tmp_p
     assert "event row 2 refers to item 'p2'" in " ".join(result.stderr.split())
     after = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
     assert after == before
+
+
+def test_embed_new_items_adds_them_under_a_new_version_without_retraining(project):
+    import pandas as pd
+
+    held_out = pd.read_parquet(latest(project / "data/03_primary/held_out_items.parquet"))
+    events = pd.read_parquet(latest(project / "data/03_primary/held_out_interactions.parquet"))
+    for folder, frame in (("new_items", held_out.iloc[:10]), ("new_item_interactions", events)):
+        (project / "data/01_raw" / folder).mkdir(parents=True, exist_ok=True)
+        frame.to_csv(project / "data/01_raw" / folder / "2026-11-28.csv", index=False)
+    mine = events["item_id"].isin(held_out["item_id"].iloc[:10])
+    events[mine].to_csv(project / "data/01_raw/new_item_interactions/2026-11-28.csv", index=False)
+    published = json.loads((project / "data/09_published/published.json").read_text())
+    weights = project / "data/06_models/pinsage_state_dict.pt" / published["model_version"] / "pinsage_state_dict.pt"
+    before = pd.read_parquet(
+        project / "data/07_model_output/item_embeddings.parquet" / published["embeddings_version"]
+        / "item_embeddings.parquet"
+    )
+    models_before = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())
+    result = kedro_run(project, "--pipeline=embed_new_items", params_arg(TINY))
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
+    assert len(after) == len(before) + 10
+    assert after["item_id"].tolist() == before["item_id"].tolist() + held_out["item_id"].iloc[:10].tolist()
+    assert np.allclose(np.stack(after["embedding"][: len(before)]), np.stack(before["embedding"]), atol=1e-6)
+    assert sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir()) == models_before  # no training
+    now = json.loads((project / "data/09_published/published.json").read_text())
+    assert now["model_version"] == published["model_version"] and now["embeddings_version"] > published["embeddings_version"]
+    assert weights.exists()
+    index = sorted((project / "data/07_model_output/embedding_index.faiss").iterdir())[-1]
+    import faiss
+
+    assert faiss.read_index(str(index / "embedding_index.faiss")).ntotal == len(after)

@@ -15,8 +15,10 @@ def test_first_run_is_published_and_worse_runs_are_not(tmp_path):
 def test_pointer_is_replaced_whole(tmp_path):
     path = tmp_path / "pub" / "published.json"
     assert read_pointer(path) is None
-    write_pointer(path, "2026-11-29T10.00.00.000Z", "hits@10", 0.2)
-    write_pointer(path, "2026-11-30T10.00.00.000Z", "hits@10", 0.21)
-    assert read_pointer(path) == {"version": "2026-11-30T10.00.00.000Z", "metric": "hits@10", "value": 0.21}
+    write_pointer(path, "v1", "hits@10", 0.2, embeddings_version="v1", model_version="v1")
+    write_pointer(path, "v3", "hits@10", 0.21, embeddings_version="v2", model_version="v1")
+    assert read_pointer(path) == {
+        "version": "v3", "embeddings_version": "v2", "model_version": "v1", "metric": "hits@10", "value": 0.21
+    }
     assert [p.name for p in path.parent.iterdir()] == ["published.json"]  # no temporary files left
     json.loads(path.read_text())

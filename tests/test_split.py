@@ -1,6 +1,6 @@
 import pandas as pd
 
-from pinsage.split import split_by_time
+from pinsage.split import hold_out_items, split_by_time, split_last
 
 
 def frame(rows):
@@ -33,3 +33,31 @@ def test_one_and_two_interaction_users():
     assert train[train["user"] == 1]["item"].tolist() == [2]  # two events: train + test
     assert test[test["user"] == 1]["item"].tolist() == [3] and 1 not in set(val["user"])
     assert len(train) + len(val) + len(test) == len(events)
+
+
+def test_split_last_keeps_each_users_latest_apart():
+    events = frame([(0, 1, 30), (0, 2, 10), (1, 3, 5), (2, 4, 1), (2, 5, 2)])
+    earlier, last = split_last(events)
+    assert sorted(zip(last["user"], last["item"])) == [(0, 1), (2, 5)]
+    assert sorted(zip(earlier["user"], earlier["item"])) == [(0, 2), (1, 3), (2, 4)]  # user 1: one event
+
+
+def test_item_hold_out_removes_items_entirely_and_reindexes_the_rest():
+    items = pd.DataFrame({"item": range(10), "item_id": [f"i{i}" for i in range(10)]})
+    users = pd.DataFrame({"user": range(3), "user_id": ["u0", "u1", "u2"]})
+    events = frame([(u, i, 10 * u + i) for u in range(3) for i in range(10)])
+    held = hold_out_items(events, items, users, fraction=0.3, seed=0)
+    assert len(held.held_out_items) == 3 and len(held.catalogue) == 7
+    assert held.catalogue["item"].tolist() == list(range(7))
+    gone = set(held.held_out_items["item_id"])
+    assert not gone & set(held.catalogue["item_id"])
+    # Every event on a held-out item left with it, by source ids; the rest were re-indexed.
+    assert len(held.held_out_interactions) == 9 and set(held.held_out_interactions["item_id"]) == gone
+    kept_ids = held.catalogue["item_id"].to_numpy()[held.interactions["item"].to_numpy()]
+    assert len(held.interactions) == 21 and not gone & set(kept_ids)
+    assert list(zip(held.interactions["user"], kept_ids, held.interactions["timestamp"])) == [
+        (u, f"i{i}", 10 * u + i) for u in range(3) for i in range(10) if f"i{i}" not in gone
+    ]
+    again = hold_out_items(events, items, users, fraction=0.3, seed=0)
+    assert again.held_out_items.equals(held.held_out_items)
+    assert hold_out_items(events, items, users, fraction=0.0, seed=0).interactions.equals(events)

@@ -1,4 +1,5 @@
-"""Kedro datasets for the project's own artifact types: tensor dicts, DGL graphs, faiss indexes.
+"""Kedro datasets for the project's own artifact types: tensor dicts, DGL graphs, faiss indexes, and
+folders of daily batches.
 
 This is Kedro glue, not library core. Every save goes to a temporary file in the target folder and is
 renamed into place, so a killed run never leaves a half-written artifact where a reader would find it.
@@ -11,9 +12,11 @@ import os
 from pathlib import PurePosixPath
 from typing import Any
 
-from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str
+from kedro.io.core import AbstractDataset, AbstractVersionedDataset, DatasetError, Version, get_filepath_str
+from kedro_datasets.partitions import PartitionedDataset
 
 from pinsage.atomic import write_atomically
+from pinsage.publishing import PublishedRun, read_pointer
 
 
 class _LocalFileDataset(AbstractVersionedDataset):
@@ -93,4 +96,49 @@ class FaissIndexDataset(_LocalFileDataset):
         return faiss.read_index(path)
 
 
-__all__: list[str] = ["TensorDictDataset", "DGLGraphDataset", "FaissIndexDataset"]
+class BatchFolderDataset(PartitionedDataset):
+    """A folder of files dropped one per day or batch; an empty or missing folder is no batches.
+
+    Kedro's PartitionedDataset fails on an empty folder, but "nothing new today" is a normal day for a
+    scheduled run. Keys are the files' paths (folder included), so errors can name the file.
+    """
+
+    def load(self) -> dict[str, Any]:
+        self._invalidate_caches()
+        if not self._list_partitions():
+            return {}
+        return {f"{self._path.rstrip('/')}/{name}{self._filename_suffix}": read for name, read in super().load().items()}
+
+
+class PublishedRunDataset(AbstractDataset):
+    """Read-only: the published model's run (the pointer's `model_version`) as lazily loaded artifacts.
+
+    `datasets` maps names to the same configurations the catalog gives those datasets (YAML anchors keep
+    them in one place); each is loaded at the published version. With nothing published, loading gives
+    None, so warm start can say so and train from scratch.
+    """
+
+    def __init__(self, pointer: str, datasets: dict[str, dict], metadata: dict | None = None):
+        self._pointer = pointer
+        self._datasets = datasets
+        self.metadata = metadata
+
+    def load(self) -> PublishedRun | None:
+        published = read_pointer(self._pointer)
+        if published is None:
+            return None
+        version = published["model_version"]
+        loaders = {
+            name: AbstractDataset.from_config(name, config, load_version=version).load
+            for name, config in self._datasets.items()
+        }
+        return PublishedRun(version=version, loaders=loaders)
+
+    def save(self, data: Any) -> None:
+        raise DatasetError("published_run is read-only; the promotion gate writes the pointer")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"pointer": self._pointer, "datasets": sorted(self._datasets)}
+
+
+__all__: list[str] = ["TensorDictDataset", "DGLGraphDataset", "FaissIndexDataset", "BatchFolderDataset", "PublishedRunDataset"]

@@ -98,3 +98,29 @@ def itemknn_scorer(train: pd.DataFrame, n_users: int, n_items: int) -> Scorer:
         return co * inverse_norm[q][:, None] * inverse_norm[None, :]
 
     return score
+
+
+def feature_scorer(features: dict[str, torch.Tensor]) -> Scorer:
+    """Content-only baseline: cosine of items' own feature vectors, with no learning and no graph.
+
+    Each block (category labels, title/text words, year, standardised dense vector) is unit-normalised
+    on its own, so every kind of feature counts alike whatever its width.
+    """
+    n = int(features["year"].shape[0])
+    rows = np.arange(n)
+    blocks = []
+    for name in ("categories", "words"):
+        ids = features[name].numpy()
+        r, c = np.nonzero(ids)
+        blocks.append(sp.csr_matrix((np.ones(len(r)), (r, ids[r, c])), shape=(n, int(ids.max(initial=0)) + 1)))
+    year = features["year"].numpy()
+    blocks.append(sp.csr_matrix((np.ones(n), (rows, year)), shape=(n, int(year.max(initial=0)) + 1))[:, 1:])
+    if "dense" in features:
+        blocks.append(sp.csr_matrix(features["dense"].numpy().astype(np.float64)))
+    normalised = []
+    for block in blocks:
+        norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
+        normalised.append(sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ block)
+    x = sp.hstack(normalised).tocsr()
+    xt = x.T.tocsc()
+    return lambda q: (x[q] @ xt).toarray()

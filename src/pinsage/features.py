@@ -36,7 +36,7 @@ def tokenize(text: str) -> list[str]:
 def build_item_features(
     items: pd.DataFrame, train: pd.DataFrame, config: FeatureConfig
 ) -> tuple[dict[str, torch.Tensor], dict[str, list]]:
-    """Feature tensors for every item, and the vocabularies they index.
+    """Feature tensors for every item, and the vocabularies (and dense scaling) they were encoded with.
 
     Vocabularies, dense-vector scaling and degrees come from the items with training interactions
     only, so an item held out of training is described exactly as a new item would be.
@@ -44,34 +44,54 @@ def build_item_features(
     n = len(items)
     seen = np.zeros(n, dtype=bool)
     seen[train["item"].to_numpy()] = True
-    degree = np.bincount(train["item"].to_numpy(), minlength=n).astype(np.float32)
+    degree = np.bincount(train["item"].to_numpy(), minlength=n)
 
-    category_lists = [[c for c in s.split("|") if c] for s in items["categories"]]
-    category_vocab = _vocabulary((category_lists[i] for i in np.flatnonzero(seen)), min_count=1)
-    words = [tokenize(f"{t} {x}") for t, x in zip(items["title"], items["text"])]
-    word_vocab = _vocabulary(
-        (set(words[i]) for i in np.flatnonzero(seen)), min_count=config.min_token_count
-    )
-    years = items["year"].to_numpy()
-    year_counts = Counter(int(y) for y in years[seen] if y > 0)
-    year_vocab = sorted(y for y, c in year_counts.items() if c >= config.min_year_count)
-
-    features = {
-        "categories": _padded_ids(category_lists, category_vocab, config.max_categories),
-        "year": torch.as_tensor(
-            pd.Index(year_vocab).get_indexer(years) + 1, dtype=torch.long
-        ),  # -1 (unknown) + 1 = 0
-        "words": _padded_ids(words, word_vocab, config.max_tokens),
-        "log_degree": torch.as_tensor(np.log1p(degree)[:, None]),
+    category_vocab = _vocabulary((_categories(items)[i] for i in np.flatnonzero(seen)), min_count=1)
+    words = _words(items)
+    word_vocab = _vocabulary((set(words[i]) for i in np.flatnonzero(seen)), min_count=config.min_token_count)
+    year_counts = Counter(int(y) for y in items["year"].to_numpy()[seen] if y > 0)
+    vocabulary: dict[str, list] = {
+        "categories": category_vocab,
+        "years": sorted(y for y, c in year_counts.items() if c >= config.min_year_count),
+        "words": word_vocab,
     }
     dense = dense_columns(items)
     if dense:
         values = items[dense].to_numpy(dtype=np.float32)
-        mean = values[seen].mean(axis=0) if seen.any() else np.zeros(len(dense), np.float32)
-        std = values[seen].std(axis=0) if seen.any() else np.ones(len(dense), np.float32)
-        features["dense"] = torch.as_tensor((values - mean) / np.maximum(std, 1e-6))
-    vocabulary = {"categories": category_vocab, "years": year_vocab, "words": word_vocab}
-    return features, vocabulary
+        fitted = values[seen] if seen.any() else np.zeros((1, len(dense)), np.float32)
+        vocabulary["dense_mean"] = fitted.mean(axis=0).tolist()
+        vocabulary["dense_std"] = np.maximum(fitted.std(axis=0), 1e-6).tolist() if seen.any() else [1.0] * len(dense)
+    return encode_items(items, degree, vocabulary, config), vocabulary
+
+
+def encode_items(
+    items: pd.DataFrame, degree: np.ndarray, vocabulary: dict[str, list], config: FeatureConfig
+) -> dict[str, torch.Tensor]:
+    """Feature tensors for `items` under vocabularies fitted earlier (a trained model's, for new items).
+
+    Labels, words and years outside the vocabulary become "unknown"; dense vectors are scaled with the
+    training items' mean and deviation, so a new item lands where the model expects its kind of item.
+    """
+    features = {
+        "categories": _padded_ids(_categories(items), vocabulary["categories"], config.max_categories),
+        # -1 (not in the vocabulary) + 1 = 0, the "unknown year" id
+        "year": torch.as_tensor(
+            pd.Index(vocabulary["years"]).get_indexer(items["year"].to_numpy()) + 1, dtype=torch.long
+        ),
+        "words": _padded_ids(_words(items), vocabulary["words"], config.max_tokens),
+        "log_degree": torch.as_tensor(np.log1p(np.asarray(degree, dtype=np.float32))[:, None]),
+    }
+    dense = dense_columns(items)
+    if len(dense) != len(vocabulary.get("dense_mean", [])):
+        raise ValueError(
+            f"items have {len(dense)} dense_* columns but the features were fitted on "
+            f"{len(vocabulary.get('dense_mean', []))}"
+        )
+    if dense:
+        values = items[dense].to_numpy(dtype=np.float32)
+        mean, std = np.asarray(vocabulary["dense_mean"]), np.asarray(vocabulary["dense_std"])
+        features["dense"] = torch.as_tensor(((values - mean) / std).astype(np.float32))
+    return features
 
 
 def feature_sizes(features: dict[str, torch.Tensor], vocabulary: dict[str, list]) -> dict[str, int]:
@@ -83,6 +103,14 @@ def feature_sizes(features: dict[str, torch.Tensor], vocabulary: dict[str, list]
         "n_words": len(vocabulary["words"]) + 1,
         "dense_dim": int(features["dense"].shape[1]) if "dense" in features else 0,
     }
+
+
+def _categories(items: pd.DataFrame) -> list[list[str]]:
+    return [[c for c in s.split("|") if c] for s in items["categories"]]
+
+
+def _words(items: pd.DataFrame) -> list[list[str]]:
+    return [tokenize(f"{t} {x}") for t, x in zip(items["title"], items["text"])]
 
 
 def _vocabulary(bags, min_count: int) -> list[str]:

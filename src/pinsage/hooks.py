@@ -22,17 +22,35 @@ class PromotionRefused(SystemExit):
 
 
 class PromotionGate:
-    """After a run that wrote `metrics`, publish its version (the run id) or refuse with exit code 3."""
+    """After a run that evaluated a model, publish it or refuse with exit code 3; after a run that
+    embedded new items with the published model, publish the extended embeddings."""
 
     @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
-        if "metrics" not in pipeline.all_outputs():
+        outputs = pipeline.all_outputs()
+        if "metrics" not in outputs and not ("published_run" in pipeline.inputs() and "item_embeddings" in outputs):
             return
         config = PublishConfig.model_validate(catalog.load("params:publish"))
+        published = read_pointer(config.pointer)
+        run_id = run_params["run_id"]
+
+        def version_of(name: str) -> str:
+            return run_id if name in outputs else catalog.get(name).resolve_load_version()
+
+        if "metrics" not in outputs:  # new items embedded with the published model: same model, more items
+            write_pointer(
+                config.pointer, run_id, config.metric, published["value"],
+                embeddings_version=run_id, model_version=published["model_version"],
+            )
+            log.info("published run %s: the published model's embeddings with the new items", run_id)
+            return
         value = float(catalog.load("metrics")["pinsage"]["val"][config.metric])
-        decision = decide(value, read_pointer(config.pointer), config)
+        decision = decide(value, published, config)
         if not decision.publish:
             log.error("not published: %s", decision.reason)
             raise PromotionRefused(decision.reason)
-        write_pointer(config.pointer, run_params["run_id"], config.metric, value)
-        log.info("published run %s: %s", run_params["run_id"], decision.reason)
+        write_pointer(
+            config.pointer, run_id, config.metric, value,
+            embeddings_version=version_of("item_embeddings"), model_version=version_of("model_weights"),
+        )
+        log.info("published run %s: %s", run_id, decision.reason)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,6 +53,29 @@ def decide(new_value: float, published: dict | None, config: PublishConfig) -> D
     )
 
 
-def write_pointer(path: str | Path, version: str, metric: str, value: float) -> None:
-    text = json.dumps({"version": version, "metric": metric, "value": value}, indent=2)
+def write_pointer(
+    path: str | Path, version: str, metric: str, value: float, embeddings_version: str, model_version: str
+) -> None:
+    """Name `version` as the published run: the run whose validation `metric` passed the gate.
+
+    Serving reads the embeddings and index at `embeddings_version`; warm starts and new-item embedding
+    read the model (and what it was trained on) at `model_version`. For a training run all three are
+    the run's own; an evaluation-only run, or new items embedded later, point back to earlier ones.
+    """
+    record = {
+        "version": version, "embeddings_version": embeddings_version, "model_version": model_version,
+        "metric": metric, "value": value,
+    }
+    text = json.dumps(record, indent=2)
     write_atomically(path, lambda tmp: Path(tmp).write_text(text))
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """The artifacts of the published model's run, each loaded only when asked for."""
+
+    version: str
+    loaders: dict[str, Callable[[], Any]]
+
+    def load(self, name: str) -> Any:
+        return self.loaders[name]()

@@ -79,11 +79,13 @@ def importance_neighbours(
     return neighbours, weights
 
 
-def fixed_neighbourhoods(graph: dgl.DGLGraph, config: NeighbourConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def fixed_neighbourhoods(
+    graph: dgl.DGLGraph, config: NeighbourConfig, items: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The neighbourhoods used for evaluation, export and serving: seeded, and with many walks per
     item so the importance ranking reflects the graph rather than sampling noise."""
     many = config.model_copy(update={"num_random_walks": config.inference_random_walks})
-    return importance_neighbours(graph, many, config.seed)
+    return importance_neighbours(graph, many, config.seed, items=items)
 
 
 def item_to_user_to_item(

@@ -94,20 +94,24 @@ def assemble(
             "timestamp": events["timestamp"].to_numpy(dtype=np.int64),
         }
     )
-    # Keep the earliest event of each (user, item) pair; a stable sort keeps file order for ties.
-    order = np.argsort(interactions["timestamp"].to_numpy(), kind="stable")
-    first = ~interactions.iloc[order].duplicated(["user", "item"], keep="first")
-    interactions = interactions.iloc[np.sort(order[first.to_numpy()])].reset_index(drop=True)
     return Dataset(
-        interactions=interactions,
-        items=_canonical_items(items),
+        interactions=keep_earliest_pairs(interactions),
+        items=canonical_items(items),
         users=pd.DataFrame(
             {"user": np.arange(len(users), dtype=np.int64), "user_id": users["user_id"].astype(str)}
         ),
     )
 
 
-def _canonical_items(items: pd.DataFrame) -> pd.DataFrame:
+def keep_earliest_pairs(interactions: pd.DataFrame) -> pd.DataFrame:
+    """The earliest event of each (user, item) pair, in source order; ties in time keep file order."""
+    order = np.argsort(interactions["timestamp"].to_numpy(), kind="stable")
+    first = ~interactions.iloc[order].duplicated(["user", "item"], keep="first")
+    return interactions.iloc[np.sort(order[first.to_numpy()])].reset_index(drop=True)
+
+
+def canonical_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The canonical item table, indexed 0..n-1 in the given order, from any subset of its columns."""
     out = pd.DataFrame({"item": np.arange(len(items), dtype=np.int64)})
     out["item_id"] = items["item_id"].astype(str).to_numpy()
     out["title"] = _text_column(items, "title")

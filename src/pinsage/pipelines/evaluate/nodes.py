@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import torch
 
 from pinsage.evaluation import (
     EvaluationQueries,
@@ -11,8 +12,11 @@ from pinsage.evaluation import (
     itemknn_scorer,
     popularity_scorer,
 )
-from pinsage.pipelines.export.nodes import embedding_matrix
+from pinsage.features import FeatureConfig
+from pinsage.new_items import evaluate_new_items
+from pinsage.pipelines.export.nodes import embedding_matrix, load_network
 from pinsage.report import recall_report
+from pinsage.sampling import NeighbourConfig
 
 
 def evaluate_recall(
@@ -40,19 +44,46 @@ def evaluate_recall(
     }
 
 
+def evaluate_inductive_recall(
+    model_weights: dict[str, torch.Tensor],
+    item_features: dict[str, torch.Tensor],
+    feature_vocabulary: dict[str, list],
+    item_neighbourhoods: dict[str, torch.Tensor],
+    catalogue: pd.DataFrame,
+    users: pd.DataFrame,
+    train_interactions: pd.DataFrame,
+    held_out_items: pd.DataFrame,
+    held_out_interactions: pd.DataFrame,
+    model: dict,
+    features: dict,
+    neighbourhood: dict,
+    evaluation: dict,
+) -> dict:
+    """Recall among the items held out of training, embedded afterwards without retraining."""
+    if held_out_items.empty:
+        return {"items": 0, "attached": 0, "methods": {}}
+    network = load_network(model_weights, item_features, feature_vocabulary, model)
+    return evaluate_new_items(
+        network, catalogue, users, train_interactions, held_out_items, held_out_interactions,
+        item_features, feature_vocabulary, item_neighbourhoods, FeatureConfig.model_validate(features),
+        NeighbourConfig.model_validate(neighbourhood), k=evaluation["k"],
+    )
+
+
 def write_report(
     metrics: dict[str, dict],
+    new_item_metrics: dict,
     train_interactions: pd.DataFrame,
     val_interactions: pd.DataFrame,
     test_interactions: pd.DataFrame,
-    items: pd.DataFrame,
+    catalogue: pd.DataFrame,
     users: pd.DataFrame,
     training_history: list[dict],
     data: dict,
     evaluation: dict,
 ) -> str:
     summary = {
-        "source": data["source"], "items": len(items), "users": len(users),
+        "source": data["source"], "items": len(catalogue), "users": len(users),
         "train": len(train_interactions), "val": len(val_interactions), "test": len(test_interactions),
     }
-    return recall_report(metrics, summary, training_history, evaluation["k"])
+    return recall_report(metrics, new_item_metrics, summary, training_history, evaluation["k"])

@@ -1,6 +1,6 @@
 from kedro.pipeline import Node, Pipeline
 
-from pinsage.pipelines.evaluate.nodes import evaluate_recall, write_report
+from pinsage.pipelines.evaluate.nodes import evaluate_inductive_recall, evaluate_recall, write_report
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,9 +16,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="evaluate_recall",
             ),
             Node(
+                func=evaluate_inductive_recall,
+                inputs=[
+                    "model_weights", "item_features", "feature_vocabulary", "item_neighbourhoods", "catalogue",
+                    "users", "train_interactions", "held_out_items", "held_out_interactions", "params:model",
+                    "params:features", "params:neighbourhood", "params:evaluation",
+                ],
+                outputs="new_item_metrics",
+                name="evaluate_recall_on_held_out_items",
+            ),
+            Node(
                 func=write_report,
                 inputs=[
-                    "metrics", "train_interactions", "val_interactions", "test_interactions", "items",
+                    "metrics", "new_item_metrics", "train_interactions", "val_interactions", "test_interactions",
+                    "catalogue",
                     "users", "training_history", "params:data", "params:evaluation",
                 ],
                 outputs="recall_report",

@@ -18,20 +18,34 @@ def embed_items(
     item_features: dict[str, torch.Tensor],
     feature_vocabulary: dict[str, list],
     item_neighbourhoods: dict[str, torch.Tensor],
-    items: pd.DataFrame,
+    catalogue: pd.DataFrame,
     model: dict,
     export: dict,
 ) -> pd.DataFrame:
     """One row per item: `item` (index), `item_id` (source id) and `embedding` (unit-length floats)."""
-    network = PinSage(feature_sizes(item_features, feature_vocabulary), ModelConfig.model_validate(model))
-    network.load_state_dict(model_weights)
-    network.to(export["device"])
+    network = load_network(model_weights, item_features, feature_vocabulary, model).to(export["device"])
     embeddings = embed_all_items(
         network, item_features, item_neighbourhoods["neighbours"], item_neighbourhoods["weights"],
         chunk_size=export["chunk_size"], device=export["device"],
-    ).numpy()
+    )
+    return embedding_table(catalogue, embeddings)
+
+
+def load_network(
+    model_weights: dict[str, torch.Tensor],
+    item_features: dict[str, torch.Tensor],
+    feature_vocabulary: dict[str, list],
+    model: dict,
+) -> PinSage:
+    """The trained model, rebuilt from its state dict and the feature sizes it was trained with."""
+    network = PinSage(feature_sizes(item_features, feature_vocabulary), ModelConfig.model_validate(model))
+    network.load_state_dict(model_weights)
+    return network
+
+
+def embedding_table(items: pd.DataFrame, embeddings: torch.Tensor) -> pd.DataFrame:
     return pd.DataFrame(
-        {"item": items["item"].to_numpy(), "item_id": items["item_id"].to_numpy(), "embedding": list(embeddings)}
+        {"item": items["item"].to_numpy(), "item_id": items["item_id"].to_numpy(), "embedding": list(embeddings.numpy())}
     )
 
 

@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=embed_items,
                 inputs=[
                     "model_weights", "item_features", "feature_vocabulary", "item_neighbourhoods",
-                    "items", "params:model", "params:export",
+                    "catalogue", "params:model", "params:export",
                 ],
                 outputs="item_embeddings",
                 name="embed_all_items",

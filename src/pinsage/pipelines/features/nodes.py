@@ -9,6 +9,6 @@ from pinsage.features import FeatureConfig, build_item_features
 
 
 def build_features(
-    items: pd.DataFrame, train_interactions: pd.DataFrame, features: dict
+    catalogue: pd.DataFrame, train_interactions: pd.DataFrame, features: dict
 ) -> tuple[dict[str, torch.Tensor], dict[str, list]]:
-    return build_item_features(items, train_interactions, FeatureConfig.model_validate(features))
+    return build_item_features(catalogue, train_interactions, FeatureConfig.model_validate(features))

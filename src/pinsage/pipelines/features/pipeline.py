@@ -8,7 +8,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=build_features,
-                inputs=["items", "train_interactions", "params:features"],
+                inputs=["catalogue", "train_interactions", "params:features"],
                 outputs=["item_features", "feature_vocabulary"],
                 name="build_item_features",
             )

@@ -11,9 +11,9 @@ from pinsage.sampling import NeighbourConfig, fixed_neighbourhoods
 
 
 def build_training_graph(
-    train_interactions: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame
+    train_interactions: pd.DataFrame, catalogue: pd.DataFrame, users: pd.DataFrame
 ) -> dgl.DGLGraph:
-    return build_graph(train_interactions, n_users=len(users), n_items=len(items))
+    return build_graph(train_interactions, n_users=len(users), n_items=len(catalogue))
 
 
 def compute_item_neighbourhoods(graph: dgl.DGLGraph, neighbourhood: dict) -> dict[str, torch.Tensor]:

@@ -8,7 +8,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=build_training_graph,
-                inputs=["train_interactions", "items", "users"],
+                inputs=["train_interactions", "catalogue", "users"],
                 outputs="training_graph",
                 name="build_training_graph",
             ),

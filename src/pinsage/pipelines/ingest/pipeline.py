@@ -8,7 +8,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=ingest_source,
-                inputs="params:data",
+                inputs=["params:data", "interaction_batches"],
                 outputs=["interactions", "items", "users"],
                 name="ingest_source",
             )

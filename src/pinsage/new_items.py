@@ -1,0 +1,222 @@
+"""Inductive inference: embeddings for items the model never saw, without touching its weights.
+
+This is PinSage's reason to exist. A new item is appended after the trained catalogue (so it has no
+learnt ID vector), encoded with the trained feature vocabularies, attached to the training graph
+through its first interactions, given an importance neighbourhood by random walks from it, and pushed
+through the trained convolutions. Trained items keep their stored features and neighbourhoods, so
+their embeddings are the same as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pinsage.evaluation import (
+    EvaluationQueries,
+    embedding_scorer,
+    evaluate,
+    feature_scorer,
+    itemknn_scorer,
+    popularity_scorer,
+)
+from pinsage.features import FeatureConfig, encode_items
+from pinsage.graph import build_graph
+from pinsage.inference import embed_all_items
+from pinsage.model import PinSage
+from pinsage.sampling import NeighbourConfig, fixed_neighbourhoods
+from pinsage.schema import DataError, canonical_items, dense_columns, keep_earliest_pairs
+from pinsage.sources.batches import batch_events, where
+from pinsage.split import split_last
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AttachedItems:
+    """The catalogue with new items appended, and the training graph's edges with theirs added."""
+
+    items: pd.DataFrame  # catalogue rows 0..n-1, then the new items
+    n_users: int  # known users, then users seen only with new items
+    interactions: pd.DataFrame  # training interactions, then the new items' (indices)
+    new_items: np.ndarray  # indices of the new items in `items`
+
+
+def attach_new_items(
+    catalogue: pd.DataFrame,
+    users: pd.DataFrame,
+    train_interactions: pd.DataFrame,
+    new_items: pd.DataFrame,
+    new_interactions: pd.DataFrame,
+) -> AttachedItems:
+    """Validate the new items and their interactions and index them after the trained ones.
+
+    `new_items` has `item_id` and any canonical item columns; `new_interactions` has `user_id`,
+    `item_id`, `timestamp`, each row on one of the new items. Users not in `users` become new nodes.
+    Items that are already in the trained catalogue (a batch dropped before the last retraining) are
+    skipped with a log line: they keep their trained embeddings.
+    """
+    if "item_id" not in new_items:
+        raise DataError("the new item table has no item_id column")
+    ids = new_items["item_id"].astype(str)
+    duplicated = ids.duplicated().to_numpy()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        raise DataError(f"{where(new_items, row)}: item {ids.iloc[row]!r} is listed as new more than once")
+    trained = ids.isin(catalogue["item_id"].astype(str)).to_numpy()
+    if trained.any():
+        log.info("%d of the new items are already in the trained catalogue and are skipped", int(trained.sum()))
+    new_items, ids = new_items[~trained].reset_index(drop=True), ids[~trained]
+    _check_dense_columns(new_items, dense_columns(catalogue))
+    n = len(catalogue)
+    appended = canonical_items(new_items)
+    appended["item"] += n
+    items = pd.concat([catalogue, appended], ignore_index=True)
+
+    events = batch_events(new_interactions.reset_index(drop=True))
+    events = events[~events["item_id"].isin(catalogue["item_id"].astype(str))].reset_index(drop=True)
+    item_of = pd.Index(ids).get_indexer(events["item_id"])
+    if (item_of < 0).any():
+        row = int(np.flatnonzero(item_of < 0)[0])
+        raise DataError(
+            f"{where(events, row)}: interaction on item {events['item_id'].iloc[row]!r}, "
+            "which is neither a new item nor in the trained catalogue"
+        )
+    known_users = pd.Index(users["user_id"].astype(str))
+    unseen = pd.unique(events["user_id"][~events["user_id"].isin(known_users)])
+    user_index = known_users.append(pd.Index(unseen))
+    added = pd.DataFrame(
+        {
+            "user": user_index.get_indexer(events["user_id"]).astype(np.int64),
+            "item": (item_of + n).astype(np.int64),
+            "timestamp": events["timestamp"].to_numpy(dtype=np.int64),
+        }
+    )
+    return AttachedItems(
+        items=items,
+        n_users=len(user_index),
+        interactions=pd.concat(
+            [train_interactions[["user", "item", "timestamp"]], keep_earliest_pairs(added)], ignore_index=True
+        ),
+        new_items=np.arange(n, len(items)),
+    )
+
+
+def _check_dense_columns(new_items: pd.DataFrame, dense: list[str]) -> None:
+    """New items must carry the dense vector the model was trained with, every value a number."""
+    missing = [c for c in dense if c not in new_items]
+    if missing and len(new_items):
+        raise DataError(
+            f"the new items lack {len(missing)} of the {len(dense)} dense columns the model was trained with "
+            f"(first: {missing[0]!r})"
+        )
+    if not dense:
+        return
+    values = new_items[dense].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().any(axis=1).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        column = dense[int(np.flatnonzero(values.iloc[row].isna().to_numpy())[0])]
+        raise DataError(f"{where(new_items, row)}: {column} is missing or not a number")
+
+
+def new_item_inputs(
+    attached: AttachedItems,
+    item_features: dict[str, torch.Tensor],
+    vocabulary: dict[str, list],
+    neighbourhoods: dict[str, torch.Tensor],
+    feature_config: FeatureConfig,
+    neighbour_config: NeighbourConfig,
+) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    """Feature rows and neighbourhoods for catalogue + new items, trained rows unchanged.
+
+    Only the new items are walked from (on the graph with their edges), exactly as the fixed
+    neighbourhoods of export walk from trained items, so a new item is described like a trained one.
+    """
+    new = torch.as_tensor(attached.new_items)
+    new_rows = attached.items.iloc[attached.new_items]
+    degree = np.bincount(attached.interactions["item"].to_numpy(), minlength=len(attached.items))
+    encoded = encode_items(new_rows, degree[attached.new_items], vocabulary, feature_config)
+    features = {name: torch.cat([item_features[name], encoded[name]]) for name in item_features}
+    graph = build_graph(attached.interactions, n_users=attached.n_users, n_items=len(attached.items))
+    neighbours, weights = fixed_neighbourhoods(graph, neighbour_config, items=new)
+    return (
+        features,
+        torch.cat([neighbourhoods["neighbours"], neighbours]),
+        torch.cat([neighbourhoods["weights"], weights]),
+    )
+
+
+def embed_with_new_items(
+    network: PinSage,
+    attached: AttachedItems,
+    item_features: dict[str, torch.Tensor],
+    vocabulary: dict[str, list],
+    neighbourhoods: dict[str, torch.Tensor],
+    feature_config: FeatureConfig,
+    neighbour_config: NeighbourConfig,
+    chunk_size: int = 65536,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Embeddings [len(attached.items), dim] of the catalogue and the new items, by layer-wise inference."""
+    features, neighbours, weights = new_item_inputs(
+        attached, item_features, vocabulary, neighbourhoods, feature_config, neighbour_config
+    )
+    return embed_all_items(network, features, neighbours, weights, chunk_size=chunk_size, device=device)
+
+
+def evaluate_new_items(
+    network: PinSage,
+    catalogue: pd.DataFrame,
+    users: pd.DataFrame,
+    train_interactions: pd.DataFrame,
+    held_out_items: pd.DataFrame,
+    held_out_interactions: pd.DataFrame,
+    item_features: dict[str, torch.Tensor],
+    vocabulary: dict[str, list],
+    neighbourhoods: dict[str, torch.Tensor],
+    feature_config: FeatureConfig,
+    neighbour_config: NeighbourConfig,
+    k: int = 10,
+) -> dict[str, dict]:
+    """HITS@k, NDCG@k, MRR for queries and targets among items held out of training entirely.
+
+    Per user, the last interaction with a held-out item is the target; the user's earlier ones are
+    the held-out items' "first interactions", attached to the graph before embedding, and the latest
+    of them is the query. Candidates are the held-out items minus the user's attached ones. PinSage
+    (inductive, and cold: features only, nothing attached) is compared with popularity and item-kNN
+    on the attached interactions and with a features-only cosine baseline.
+    """
+    full = attach_new_items(catalogue, users, train_interactions, held_out_items, held_out_interactions)
+    n, n_new = len(catalogue), len(held_out_items)
+    first_events, targets = split_last(full.interactions.iloc[len(train_interactions) :])
+    attached = replace(full, interactions=pd.concat([full.interactions.iloc[: len(train_interactions)], first_events]))
+    cold = replace(full, interactions=full.interactions.iloc[: len(train_interactions)])
+
+    def local(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(item=frame["item"] - n)
+
+    def new_rows(a: AttachedItems) -> np.ndarray:
+        return embed_with_new_items(
+            network, a, item_features, vocabulary, neighbourhoods, feature_config, neighbour_config
+        )[n:].numpy()
+
+    queries = EvaluationQueries(local(first_events), local(targets), full.n_users, n_new)
+    new_features = encode_items(
+        full.items.iloc[n:], np.zeros(n_new), vocabulary, feature_config
+    )
+    scorers = {
+        "pinsage": embedding_scorer(new_rows(attached)),
+        "pinsage_cold": embedding_scorer(new_rows(cold)),
+        "popularity": popularity_scorer(local(first_events), n_new),
+        "itemknn": itemknn_scorer(local(first_events), full.n_users, n_new),
+        "features": feature_scorer(new_features),
+    }
+    return {
+        "items": n_new, "attached": len(first_events),
+        "methods": {name: evaluate(scorer, queries, k) for name, scorer in scorers.items()},
+    }
