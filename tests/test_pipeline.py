@@ -84,7 +84,7 @@ def project(tmp_path_factory) -> Path:
 
 
 def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1")
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="400")
     return subprocess.run(
         [sys.executable, "-m", "kedro", "run", *args], cwd=project, env=env, capture_output=True,
         text=True, timeout=600,
@@ -148,6 +148,19 @@ def test_model_pipeline_trains_data_parallel_with_torchrun(project):
     assert len(set(weights.iterdir()) - before) == 1
     history = json.loads(latest(project / "data/06_models/training_history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_warm_start_from_the_published_model_or_says_why_not(project):
+    published = json.loads((project / "data/09_published/published.json").read_text())
+    warm = kedro_run(project, "--pipeline=model", params_arg({**TINY, "training.warm_start": "true"}))
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    log = " ".join((warm.stdout + warm.stderr).split())
+    assert f"warm start from published model {published['model_version']}: carried over 270/270 items" in log
+    wider = kedro_run(
+        project, "--pipeline=model", params_arg({**TINY, "training.warm_start": "true", "model.hidden_dim": 8})
+    )
+    assert wider.returncode == 0, wider.stderr[-3000:]
+    assert "(hidden size or feature widths changed): training from scratch" in " ".join((wider.stdout + wider.stderr).split())
 
 
 def test_runtime_params_merge_softly(project):

@@ -55,6 +55,7 @@ class TrainConfig(BaseModel):
     checkpoint_path: str | None = Field(
         None, description="file keeping the last finished epoch, so a killed run resumes from there"
     )
+    warm_start: bool = Field(False, description="start from the published model's weights where they apply")
 
 
 @dataclass

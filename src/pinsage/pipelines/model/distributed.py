@@ -22,7 +22,7 @@ import torch
 
 INPUTS = (
     "training_graph", "item_features", "feature_vocabulary", "item_neighbourhoods",
-    "train_interactions", "val_interactions",
+    "train_interactions", "val_interactions", "catalogue", "published_run",
 )
 PARAMETERS = ("neighbourhood", "pairs", "hard_negatives", "model", "training")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import dgl
 import pandas as pd
 import torch
@@ -12,7 +14,11 @@ from pinsage.features import feature_sizes
 from pinsage.hard_negatives import HardNegativeConfig
 from pinsage.model import ModelConfig, PinSage
 from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler
+from pinsage.publishing import PublishedRun
 from pinsage.training import TrainConfig, fingerprint, recall_validator, train
+from pinsage.warm_start import WarmStart, model_keys, warm_start_state
+
+log = logging.getLogger(__name__)
 
 
 def train_pinsage(
@@ -22,6 +28,8 @@ def train_pinsage(
     item_neighbourhoods: dict[str, torch.Tensor],
     train_interactions: pd.DataFrame,
     val_interactions: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    published_run: PublishedRun | None,
     neighbourhood: dict,
     pairs: dict,
     hard_negatives: dict,
@@ -44,7 +52,7 @@ def train_pinsage(
         return launch(processes, params)
     return fit_pinsage(
         training_graph, item_features, feature_vocabulary, item_neighbourhoods, train_interactions,
-        val_interactions, neighbourhood, pairs, hard_negatives, model, training,
+        val_interactions, catalogue, published_run, neighbourhood, pairs, hard_negatives, model, training,
     )
 
 
@@ -55,6 +63,8 @@ def fit_pinsage(
     item_neighbourhoods: dict[str, torch.Tensor],
     train_interactions: pd.DataFrame,
     val_interactions: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    published_run: PublishedRun | None,
     neighbourhood: dict,
     pairs: dict,
     hard_negatives: dict,
@@ -82,10 +92,14 @@ def fit_pinsage(
     )
     torch.manual_seed(train_config.seed)
     network = PinSage(feature_sizes(item_features, feature_vocabulary), model_config)
+    started_from = None
+    if train_config.warm_start:
+        started_from = warm_start(network, catalogue, feature_vocabulary, published_run, context)
     run_id = fingerprint(
         {
             "neighbourhood": neighbourhood, "pairs": pairs, "hard_negatives": hard_negatives, "model": model,
             "training": train_config.model_dump(exclude={"device", "num_workers", "checkpoint_path"}),
+            "warm_start_from": started_from,
         },
         {
             "train": torch.tensor(train_interactions[["user", "item", "timestamp"]].to_numpy()),
@@ -95,3 +109,29 @@ def fit_pinsage(
     )
     result = train(network, item_features, sampler, train_config, validate, fingerprint=run_id, context=context)
     return result.state_dict, result.history
+
+
+def warm_start(
+    network: PinSage,
+    catalogue: pd.DataFrame,
+    vocabulary: dict[str, list],
+    published_run: PublishedRun | None,
+    context: DistributedContext,
+) -> str | None:
+    """Load the published model's weights into `network` where they apply; the version used, or None."""
+    if published_run is None:
+        result = WarmStart(None, "warm start asked for, but nothing is published yet: training from scratch")
+    else:
+        result = warm_start_state(
+            network.state_dict(),
+            published_run.load("model_weights"),
+            model_keys(catalogue["item_id"].tolist(), vocabulary),
+            model_keys(published_run.load("catalogue")["item_id"].tolist(), published_run.load("feature_vocabulary")),
+            published_run.version,
+        )
+    if context.is_main:
+        (log.info if result.state_dict is not None else log.warning)(result.message)
+    if result.state_dict is None:
+        return None
+    network.load_state_dict(result.state_dict)
+    return published_run.version

@@ -10,8 +10,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=train_pinsage,
                 inputs=[
                     "training_graph", "item_features", "feature_vocabulary", "item_neighbourhoods",
-                    "train_interactions", "val_interactions", "params:neighbourhood", "params:pairs",
-                    "params:hard_negatives", "params:model", "params:training",
+                    "train_interactions", "val_interactions", "catalogue", "published_run",
+                    "params:neighbourhood", "params:pairs", "params:hard_negatives", "params:model",
+                    "params:training",
                 ],
                 outputs=["model_weights", "training_history"],
                 name="train_pinsage",
