@@ -219,3 +219,20 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
     import faiss
 
     assert faiss.read_index(str(index / "embedding_index.faiss")).ntotal == len(after)
+
+
+def test_retention_keeps_the_newest_runs_and_the_published_one(project):
+    versions = lambda: {v.name for v in (project / "data").glob("0*/*/*") if v.is_dir()}  # noqa: E731
+    assert len(versions()) > 3  # several runs so far
+    refused = kedro_run(
+        project, "--pipeline=train", params_arg({**TINY, "retention.keep_runs": 1, "publish.tolerance": -1.0})
+    )
+    assert refused.returncode == 3  # not published, and still cleaned up
+    pointer = json.loads((project / "data/09_published/published.json").read_text())
+    published = {pointer["version"], pointer["embeddings_version"], pointer["model_version"]}
+    newest = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())[-1].name
+    assert versions() == published | {newest} and newest not in published
+    # The published run's artifacts still load: new items are embedded with its model.
+    again = kedro_run(project, "--pipeline=embed_new_items", "--params=retention.keep_runs=1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert not list((project / "data/.trash").iterdir())

@@ -1,4 +1,4 @@
-"""Kedro hooks: the promotion gate that runs after a pipeline that evaluated a model."""
+"""Kedro hooks: after a run, the promotion gate (publish or refuse) and retention of old runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import logging
 
 from kedro.framework.hooks import hook_impl
 
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from pinsage.publishing import PublishConfig, decide, read_pointer, write_pointer
+from pinsage.retention import apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +26,55 @@ class PromotionRefused(SystemExit):
         self.reason = reason
 
 
-class PromotionGate:
+class RetentionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keep_runs: int | None = Field(None, ge=1, description="newest runs whose artifacts are kept (null: all)")
+    trash: str = Field("data/.trash", description="where deleted versions go for the moment they are deleted")
+
+
+class PublishAndRetain:
     """After a run that evaluated a model, publish it or refuse with exit code 3; after a run that
-    embedded new items with the published model, publish the extended embeddings."""
+    embedded new items with the published model, publish the extended embeddings. Either way, then
+    delete the artifacts of runs beyond `retention.keep_runs`, never the published run's."""
+
+    def __init__(self) -> None:
+        self._versioned_paths: list[Path] = []
+
+    @hook_impl
+    def after_catalog_created(self, conf_catalog: dict) -> None:
+        self._versioned_paths = [
+            Path(entry["filepath"])
+            for entry in conf_catalog.values()
+            if isinstance(entry, dict) and entry.get("versioned") and "filepath" in entry
+        ]
 
     @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
+        try:
+            self._publish(run_params["run_id"], pipeline, catalog)
+        finally:  # a refused run is still a run: retention applies to it too
+            self._clean_up(catalog)
+
+    def _clean_up(self, catalog) -> None:
+        config = RetentionConfig.model_validate(catalog.load("params:retention"))
+        if config.keep_runs is None:
+            return
+        published = read_pointer(PublishConfig.model_validate(catalog.load("params:publish")).pointer) or {}
+        protected = {published.get(k) for k in ("version", "embeddings_version", "model_version")} - {None}
+        deleted = apply_retention(self._versioned_paths, config.keep_runs, protected, Path(config.trash))
+        if deleted:
+            log.info(
+                "retention: deleted %d version folders of runs older than the newest %d (published run kept)",
+                len(deleted), config.keep_runs,
+            )
+
+    def _publish(self, run_id: str, pipeline, catalog) -> None:
         outputs = pipeline.all_outputs()
         if "metrics" not in outputs and not ("published_run" in pipeline.inputs() and "item_embeddings" in outputs):
             return
         config = PublishConfig.model_validate(catalog.load("params:publish"))
         published = read_pointer(config.pointer)
-        run_id = run_params["run_id"]
 
         def version_of(name: str) -> str:
             return run_id if name in outputs else catalog.get(name).resolve_load_version()
