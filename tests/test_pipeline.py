@@ -155,7 +155,8 @@ def test_warm_start_from_the_published_model_or_says_why_not(project):
     warm = kedro_run(project, "--pipeline=model", params_arg({**TINY, "training.warm_start": "true"}))
     assert warm.returncode == 0, warm.stderr[-3000:]
     log = " ".join((warm.stdout + warm.stderr).split())
-    assert f"warm start from published model {published['model_version']}: carried over 270/270 items" in log
+    version = published["artifacts"]["model_weights"]
+    assert f"warm start from published model {version}: carried over 270/270 items" in log
     wider = kedro_run(
         project, "--pipeline=model", params_arg({**TINY, "training.warm_start": "true", "model.hidden_dim": 8})
     )
@@ -199,9 +200,10 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
     mine = events["item_id"].isin(held_out["item_id"].iloc[:10])
     events[mine].to_csv(project / "data/01_raw/new_item_interactions/2026-11-28.csv", index=False)
     published = json.loads((project / "data/09_published/published.json").read_text())
-    weights = project / "data/06_models/pinsage_state_dict.pt" / published["model_version"] / "pinsage_state_dict.pt"
+    artifacts = published["artifacts"]
+    weights = project / "data/06_models/pinsage_state_dict.pt" / artifacts["model_weights"] / "pinsage_state_dict.pt"
     before = pd.read_parquet(
-        project / "data/07_model_output/item_embeddings.parquet" / published["embeddings_version"]
+        project / "data/07_model_output/item_embeddings.parquet" / artifacts["item_embeddings"]
         / "item_embeddings.parquet"
     )
     models_before = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())
@@ -213,7 +215,9 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
     assert np.allclose(np.stack(after["embedding"][: len(before)]), np.stack(before["embedding"]), atol=1e-6)
     assert sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir()) == models_before  # no training
     now = json.loads((project / "data/09_published/published.json").read_text())
-    assert now["model_version"] == published["model_version"] and now["embeddings_version"] > published["embeddings_version"]
+    assert now["artifacts"]["model_weights"] == artifacts["model_weights"]
+    assert now["artifacts"]["item_embeddings"] == now["artifacts"]["embedding_index"] == now["version"]
+    assert now["version"] > published["version"] and now["value"] == published["value"]
     assert weights.exists()
     index = sorted((project / "data/07_model_output/embedding_index.faiss").iterdir())[-1]
     import faiss
@@ -229,7 +233,7 @@ def test_retention_keeps_the_newest_runs_and_the_published_one(project):
     )
     assert refused.returncode == 3  # not published, and still cleaned up
     pointer = json.loads((project / "data/09_published/published.json").read_text())
-    published = {pointer["version"], pointer["embeddings_version"], pointer["model_version"]}
+    published = {pointer["version"], *pointer["artifacts"].values()}
     newest = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())[-1].name
     assert versions() == published | {newest} and newest not in published
     # The published run's artifacts still load: new items are embedded with its model.

@@ -111,11 +111,11 @@ class BatchFolderDataset(PartitionedDataset):
 
 
 class PublishedRunDataset(AbstractDataset):
-    """Read-only: the published model's run (the pointer's `model_version`) as lazily loaded artifacts.
+    """Read-only: the published model and what it was trained on, as lazily loaded artifacts.
 
     `datasets` maps names to the same configurations the catalog gives those datasets (YAML anchors keep
-    them in one place); each is loaded at the published version. With nothing published, loading gives
-    None, so warm start can say so and train from scratch.
+    them in one place); each is loaded at the version the pointer records for it. With nothing
+    published, loading gives None, so warm start can say so and train from scratch.
     """
 
     def __init__(self, pointer: str, datasets: dict[str, dict], metadata: dict | None = None):
@@ -127,12 +127,15 @@ class PublishedRunDataset(AbstractDataset):
         published = read_pointer(self._pointer)
         if published is None:
             return None
-        version = published["model_version"]
+        versions = published["artifacts"]
+        missing = sorted(set(self._datasets) - set(versions))
+        if missing:
+            raise DatasetError(f"{self._pointer} records no version for {missing}; add them to publish.artifacts")
         loaders = {
-            name: AbstractDataset.from_config(name, config, load_version=version).load
+            name: AbstractDataset.from_config(name, config, load_version=versions[name]).load
             for name, config in self._datasets.items()
         }
-        return PublishedRun(version=version, loaders=loaders)
+        return PublishedRun(version=versions["model_weights"], loaders=loaders)
 
     def save(self, data: Any) -> None:
         raise DatasetError("published_run is read-only; the promotion gate writes the pointer")

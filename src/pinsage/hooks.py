@@ -60,8 +60,8 @@ class PublishAndRetain:
         config = RetentionConfig.model_validate(catalog.load("params:retention"))
         if config.keep_runs is None:
             return
-        published = read_pointer(PublishConfig.model_validate(catalog.load("params:publish")).pointer) or {}
-        protected = {published.get(k) for k in ("version", "embeddings_version", "model_version")} - {None}
+        published = read_pointer(PublishConfig.model_validate(catalog.load("params:publish")).pointer)
+        protected = set(published["artifacts"].values()) | {published["version"]} if published else set()
         deleted = apply_retention(self._versioned_paths, config.keep_runs, protected, Path(config.trash))
         if deleted:
             log.info(
@@ -76,14 +76,9 @@ class PublishAndRetain:
         config = PublishConfig.model_validate(catalog.load("params:publish"))
         published = read_pointer(config.pointer)
 
-        def version_of(name: str) -> str:
-            return run_id if name in outputs else catalog.get(name).resolve_load_version()
-
         if "metrics" not in outputs:  # new items embedded with the published model: same model, more items
-            write_pointer(
-                config.pointer, run_id, config.metric, published["value"],
-                embeddings_version=run_id, model_version=published["model_version"],
-            )
+            artifacts = {**published["artifacts"], **{name: run_id for name in config.artifacts if name in outputs}}
+            write_pointer(config.pointer, run_id, config.metric, published["value"], artifacts)
             log.info("published run %s: the published model's embeddings with the new items", run_id)
             return
         value = float(catalog.load("metrics")["pinsage"]["val"][config.metric])
@@ -91,8 +86,8 @@ class PublishAndRetain:
         if not decision.publish:
             log.error("not published: %s", decision.reason)
             raise PromotionRefused(decision.reason)
-        write_pointer(
-            config.pointer, run_id, config.metric, value,
-            embeddings_version=version_of("item_embeddings"), model_version=version_of("model_weights"),
-        )
+        artifacts = {
+            name: run_id if name in outputs else catalog.get(name).resolve_load_version() for name in config.artifacts
+        }
+        write_pointer(config.pointer, run_id, config.metric, value, artifacts)
         log.info("published run %s: %s", run_id, decision.reason)

@@ -22,6 +22,7 @@ class PublishConfig(BaseModel):
 
     pointer: str = Field("data/09_published/published.json", description="the published-run pointer file")
     metric: str = Field("hits@10", description="validation metric the gate compares")
+    artifacts: list[str] = Field(description="datasets whose versions the pointer records (and retention keeps)")
     tolerance: float = Field(
         0.005, description="publish unless the new run is worse than the published one by more than this"
     )
@@ -53,28 +54,23 @@ def decide(new_value: float, published: dict | None, config: PublishConfig) -> D
     )
 
 
-def write_pointer(
-    path: str | Path, version: str, metric: str, value: float, embeddings_version: str, model_version: str
-) -> None:
-    """Name `version` as the published run: the run whose validation `metric` passed the gate.
+def write_pointer(path: str | Path, version: str, metric: str, value: float, artifacts: dict[str, str]) -> None:
+    """Name `version` as the published run, and the version of each artifact it serves.
 
-    Serving reads the embeddings and index at `embeddings_version`; warm starts and new-item embedding
-    read the model (and what it was trained on) at `model_version`. For a training run all three are
-    the run's own; an evaluation-only run, or new items embedded later, point back to earlier ones.
+    Artifacts are recorded one by one because they need not share the run's version: an evaluation-only
+    run scores an earlier run's embeddings, an Airflow task per node saves under its own version, and
+    new items embedded later come with a newer embedding table but the same model.
     """
-    record = {
-        "version": version, "embeddings_version": embeddings_version, "model_version": model_version,
-        "metric": metric, "value": value,
-    }
-    text = json.dumps(record, indent=2)
+    record = {"version": version, "metric": metric, "value": value, "artifacts": artifacts}
+    text = json.dumps(record, indent=2, sort_keys=True)
     write_atomically(path, lambda tmp: Path(tmp).write_text(text))
 
 
 @dataclass(frozen=True)
 class PublishedRun:
-    """The artifacts of the published model's run, each loaded only when asked for."""
+    """The published model and what it was trained on, each loaded only when asked for."""
 
-    version: str
+    version: str  # the model's
     loaders: dict[str, Callable[[], Any]]
 
     def load(self, name: str) -> Any:
