@@ -28,9 +28,9 @@ def _run_kedro_node(node_names=None, namespaces=None):
 
 @dag(
     dag_id="pinsage",
-    start_date=datetime(2023,1,1),
-    max_active_runs=3,
-    schedule="@once",
+    start_date=datetime(2026,11,1),
+    max_active_runs=1,
+    schedule="0 3 * * *",
     catchup=False,
     default_args=dict(
         owner="airflow",
