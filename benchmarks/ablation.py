@@ -130,14 +130,12 @@ def table(results: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def bar_chart(results: dict[str, list[dict]], path: Path) -> bool:
-    try:
-        import matplotlib
+def bar_chart(results: dict[str, list[dict]], path: Path) -> None:
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     names = list(results)
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -150,7 +148,6 @@ def bar_chart(results: dict[str, list[dict]], path: Path) -> bool:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    return True
 
 
 def main() -> None:
@@ -176,8 +173,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "ablation.md").write_text(text)
-    if not bar_chart(results, out / "ablation.png"):
-        print("matplotlib is not installed: no bar chart (pip install -e '.[bench]')")
+    bar_chart(results, out / "ablation.png")
 
 
 if __name__ == "__main__":

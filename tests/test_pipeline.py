@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.framework.project import configure_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
@@ -40,8 +41,6 @@ TINY = {
 
 def test_ingest_to_graph_slice_with_sequential_runner():
     import yaml
-
-    from kedro.framework.project import configure_project
 
     configure_project("pinsage")
     pipelines = register_pipelines()
@@ -148,6 +147,86 @@ def test_model_pipeline_trains_data_parallel_with_torchrun(project):
     assert len(set(weights.iterdir()) - before) == 1
     history = json.loads(latest(project / "data/06_models/training_history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_notebook_runs_on_the_published_run(project, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("PINSAGE_PROJECT", str(project))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the inline backend draws into the notebook
+    notebook = nbformat.read(PROJECT_ROOT / "notebooks/explore_embeddings.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}).execute()
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "published run" in printed and "270 items" in printed
+    assert printed.count("    0.") + printed.count("    1.") >= 50  # ten neighbours for each of five items
+    images = [o for cell in notebook.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the map was drawn
+
+
+BROWSER_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+    "--virtual-time-budget=20000", "--window-size=1300,1700",
+)
+# Opens the app with a light theme, no feature tour and no sidebar, then shows the `train` pipeline.
+PRIME_PAGE = """<script>
+localStorage.setItem("KedroViz", JSON.stringify({theme: "light", showFeatureHints: false,
+  visible: {sidebar: false, miniMap: false, code: false}}));
+location.replace("/?pid=train");
+</script>"""
+
+
+def test_kedro_viz_build_draws_the_train_pipeline_with_previews(project, tmp_path):
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true")
+    built = subprocess.run(
+        [sys.executable, "-m", "kedro", "viz", "build", "--include-previews"], cwd=project, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0 and "Success" in built.stdout + built.stderr, built.stderr[-3000:]
+    site = project / "build"
+    nodes = [json.loads(p.read_text()) for p in (site / "api/nodes").iterdir()]
+    previews = {Path(n["filepath"]).name: n for n in nodes if n.get("preview")}
+    assert "hits@10" in json.dumps(previews["metrics.json"]["preview"])
+    assert previews["training_curve.png"]["preview_type"] == "ImagePreview"
+    assert "recall_report.md" in previews or "new_item_metrics.json" in previews
+
+    browser = shutil.which("chromium")
+    if browser is None:
+        if os.environ.get("PINSAGE_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this part")
+    (site / "prime.html").write_text(PRIME_PAGE)
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/prime.html"
+    screenshot = Path(os.environ.get("PINSAGE_LINEAGE_SCREENSHOT", tmp_path / "train.png")).resolve()
+    try:
+        dom = subprocess.run(
+            [browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", url],
+            capture_output=True, text=True, timeout=180,
+        ).stdout
+        subprocess.run(
+            [browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'shot'}", f"--screenshot={screenshot}", url],
+            capture_output=True, timeout=180, check=True,
+        )
+    finally:
+        server.shutdown()
+    import re
+
+    drawn = set(re.findall(r'<text class="pipeline-node__text[^>]*>([^<]*)', dom))
+    configure_project("pinsage")
+    train = register_pipelines()["train"]
+    assert {n.name for n in train.nodes} <= drawn, sorted(drawn)
+    assert {"model_weights", "item_embeddings", "metrics", "recall_report"} <= drawn
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
 
 
 def test_warm_start_from_the_published_model_or_says_why_not(project):

@@ -75,6 +75,10 @@ def pinsage():
     def evaluate_recall_on_held_out_items():
         _run_kedro_node(node_names=["evaluate_recall_on_held_out_items"])
 
+    @task(task_id="plot-training-curve")
+    def plot_training_curve():
+        _run_kedro_node(node_names=["plot_training_curve"])
+
     @task(task_id="build-faiss-index")
     def build_faiss_index():
         _run_kedro_node(node_names=["build_faiss_index"])
@@ -96,6 +100,7 @@ def pinsage():
         "train-pinsage": train_pinsage(),
         "embed-all-items": embed_all_items(),
         "evaluate-recall-on-held-out-items": evaluate_recall_on_held_out_items(),
+        "plot-training-curve": plot_training_curve(),
         "build-faiss-index": build_faiss_index(),
         "evaluate-recall": evaluate_recall(),
         "write-recall-report": write_recall_report(),
@@ -118,6 +123,7 @@ def pinsage():
     tasks["hold-out-items-and-split-by-time"] >> tasks["evaluate-recall-on-held-out-items"]
     tasks["ingest-source"] >> tasks["evaluate-recall-on-held-out-items"]
     tasks["train-pinsage"] >> tasks["evaluate-recall-on-held-out-items"]
+    tasks["train-pinsage"] >> tasks["plot-training-curve"]
     tasks["embed-all-items"] >> tasks["build-faiss-index"]
     tasks["embed-all-items"] >> tasks["evaluate-recall"]
     tasks["hold-out-items-and-split-by-time"] >> tasks["evaluate-recall"]

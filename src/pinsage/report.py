@@ -68,3 +68,21 @@ def _new_items_section(new_item_metrics: dict, k: int) -> list[str]:
     for method, m in new_item_metrics["methods"].items():
         lines.append(f"| {METHOD_NAMES.get(method, method)} | {m[f'hits@{k}']:.4f} | {m[f'ndcg@{k}']:.4f} | {m['mrr']:.4f} |")
     return lines
+
+
+def training_curve_figure(history: list[dict]):
+    """Loss and validation HITS@10 per epoch, side by side: the first thing to look at after a run."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a scheduler's worker
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (loss, hits) = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
+    loss.plot(epochs, [h["loss"] for h in history], marker="o")
+    loss.set(title="training loss", xlabel="epoch")
+    hits.plot(epochs, [h.get("val_hits@10", float("nan")) for h in history], marker="o", color="tab:green")
+    hits.set(title="validation HITS@10", xlabel="epoch")
+    for ax in (loss, hits):
+        ax.grid(alpha=0.3)
+    return fig

@@ -1,6 +1,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from pinsage.pipelines.evaluate.nodes import evaluate_inductive_recall, evaluate_recall, write_report
+from pinsage.report import training_curve_figure
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -34,6 +35,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="recall_report",
                 name="write_recall_report",
+            ),
+            Node(
+                func=training_curve_figure,
+                inputs="training_history",
+                outputs="training_curve",
+                name="plot_training_curve",
             ),
         ]
     )
