@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,13 @@ from pinsage.features import FeatureConfig, build_item_features, encode_items, f
 from pinsage.graph import build_graph
 from pinsage.inference import embed_all_items
 from pinsage.model import ModelConfig, PinSage
-from pinsage.new_items import attach_new_items, embed_with_new_items, evaluate_new_items, new_item_inputs
+from pinsage.new_items import (
+    TrainedItems,
+    attach_new_items,
+    embed_with_new_items,
+    evaluate_new_items,
+    new_item_inputs,
+)
 from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler, fixed_neighbourhoods
 from pinsage.schema import DataError
 from pinsage.sources.batches import concat_batches
@@ -33,9 +41,11 @@ def world():
     features, vocabulary = build_item_features(held.catalogue, train_events, FeatureConfig())
     graph = build_graph(train_events, len(data.users), len(held.catalogue))
     neighbours, weights = fixed_neighbourhoods(graph, NEIGHBOURS)
+    neighbourhoods = {"neighbours": neighbours, "weights": weights}
     return dict(
         users=data.users, held=held, train=train_events, features=features, vocabulary=vocabulary,
-        graph=graph, neighbourhoods={"neighbours": neighbours, "weights": weights},
+        graph=graph, neighbourhoods=neighbourhoods,
+        trained=TrainedItems(features, vocabulary, neighbourhoods, FeatureConfig(), NEIGHBOURS),
     )
 
 
@@ -64,18 +74,14 @@ def test_trained_items_keep_their_embeddings_and_new_items_get_graph_neighbours(
         held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
     )
     n = len(held.catalogue)
-    every = embed_with_new_items(
-        model, attached, world["features"], world["vocabulary"], world["neighbourhoods"], FeatureConfig(), NEIGHBOURS
-    )
+    every = embed_with_new_items(model, attached, world["trained"])
     trained = embed_all_items(model, world["features"], *world["neighbourhoods"].values())
     torch.testing.assert_close(every[:n], trained)
     assert every.shape == (len(attached.items), 16) and torch.isfinite(every).all()
     # With one hop per walk, a new item's neighbours are the items its first users interacted with.
     new_item = int(attached.interactions["item"].iloc[-1])
     one_hop = NeighbourConfig(inference_random_walks=50, num_traversals=1)
-    _, neighbours, weights = new_item_inputs(
-        attached, world["features"], world["vocabulary"], world["neighbourhoods"], FeatureConfig(), one_hop
-    )
+    _, neighbours, weights = new_item_inputs(attached, replace(world["trained"], neighbour_config=one_hop))
     its_users = attached.interactions.loc[attached.interactions["item"] == new_item, "user"]
     co_items = set(attached.interactions.loc[attached.interactions["user"].isin(its_users), "item"]) - {new_item}
     found = set(neighbours[new_item][weights[new_item] > 0].tolist())
@@ -141,7 +147,7 @@ def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
     held = world["held"]
     result = evaluate_new_items(
         model, held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions,
-        world["features"], world["vocabulary"], world["neighbourhoods"], FeatureConfig(), NEIGHBOURS,
+        world["trained"],
     )
     hits = {name: m["hits@10"] for name, m in result["methods"].items()}
     assert result["items"] == 90 and result["methods"]["pinsage"]["users"] > 100

@@ -37,6 +37,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class TrainedItems:
+    """What a trained model knows of its catalogue, and the settings that produced it."""
+
+    features: dict[str, torch.Tensor]
+    vocabulary: dict[str, list]
+    neighbourhoods: dict[str, torch.Tensor]  # "neighbours", "weights"
+    feature_config: FeatureConfig
+    neighbour_config: NeighbourConfig
+
+
+@dataclass(frozen=True)
 class AttachedItems:
     """The catalogue with new items appended, and the training graph's edges with theirs added."""
 
@@ -125,12 +136,7 @@ def _check_dense_columns(new_items: pd.DataFrame, dense: list[str]) -> None:
 
 
 def new_item_inputs(
-    attached: AttachedItems,
-    item_features: dict[str, torch.Tensor],
-    vocabulary: dict[str, list],
-    neighbourhoods: dict[str, torch.Tensor],
-    feature_config: FeatureConfig,
-    neighbour_config: NeighbourConfig,
+    attached: AttachedItems, trained: TrainedItems
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
     """Feature rows and neighbourhoods for catalogue + new items, trained rows unchanged.
 
@@ -140,32 +146,26 @@ def new_item_inputs(
     new = torch.as_tensor(attached.new_items)
     new_rows = attached.items.iloc[attached.new_items]
     degree = np.bincount(attached.interactions["item"].to_numpy(), minlength=len(attached.items))
-    encoded = encode_items(new_rows, degree[attached.new_items], vocabulary, feature_config)
-    features = {name: torch.cat([item_features[name], encoded[name]]) for name in item_features}
+    encoded = encode_items(new_rows, degree[attached.new_items], trained.vocabulary, trained.feature_config)
+    features = {name: torch.cat([trained.features[name], encoded[name]]) for name in trained.features}
     graph = build_graph(attached.interactions, n_users=attached.n_users, n_items=len(attached.items))
-    neighbours, weights = fixed_neighbourhoods(graph, neighbour_config, items=new)
+    neighbours, weights = fixed_neighbourhoods(graph, trained.neighbour_config, items=new)
     return (
         features,
-        torch.cat([neighbourhoods["neighbours"], neighbours]),
-        torch.cat([neighbourhoods["weights"], weights]),
+        torch.cat([trained.neighbourhoods["neighbours"], neighbours]),
+        torch.cat([trained.neighbourhoods["weights"], weights]),
     )
 
 
 def embed_with_new_items(
     network: PinSage,
     attached: AttachedItems,
-    item_features: dict[str, torch.Tensor],
-    vocabulary: dict[str, list],
-    neighbourhoods: dict[str, torch.Tensor],
-    feature_config: FeatureConfig,
-    neighbour_config: NeighbourConfig,
+    trained: TrainedItems,
     chunk_size: int = 65536,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
     """Embeddings [len(attached.items), dim] of the catalogue and the new items, by layer-wise inference."""
-    features, neighbours, weights = new_item_inputs(
-        attached, item_features, vocabulary, neighbourhoods, feature_config, neighbour_config
-    )
+    features, neighbours, weights = new_item_inputs(attached, trained)
     return embed_all_items(network, features, neighbours, weights, chunk_size=chunk_size, device=device)
 
 
@@ -176,11 +176,7 @@ def evaluate_new_items(
     train_interactions: pd.DataFrame,
     held_out_items: pd.DataFrame,
     held_out_interactions: pd.DataFrame,
-    item_features: dict[str, torch.Tensor],
-    vocabulary: dict[str, list],
-    neighbourhoods: dict[str, torch.Tensor],
-    feature_config: FeatureConfig,
-    neighbour_config: NeighbourConfig,
+    trained: TrainedItems,
     k: int = 10,
 ) -> dict[str, dict]:
     """HITS@k, NDCG@k, MRR for queries and targets among items held out of training entirely.
@@ -201,14 +197,10 @@ def evaluate_new_items(
         return frame.assign(item=frame["item"] - n)
 
     def new_rows(a: AttachedItems) -> np.ndarray:
-        return embed_with_new_items(
-            network, a, item_features, vocabulary, neighbourhoods, feature_config, neighbour_config
-        )[n:].numpy()
+        return embed_with_new_items(network, a, trained)[n:].numpy()
 
     queries = EvaluationQueries(local(first_events), local(targets), full.n_users, n_new)
-    new_features = encode_items(
-        full.items.iloc[n:], np.zeros(n_new), vocabulary, feature_config
-    )
+    new_features = encode_items(full.items.iloc[n:], np.zeros(n_new), trained.vocabulary, trained.feature_config)
     scorers = {
         "pinsage": embedding_scorer(new_rows(attached)),
         "pinsage_cold": embedding_scorer(new_rows(cold)),

@@ -8,7 +8,7 @@ from typing import Callable
 import pandas as pd
 
 from pinsage.features import FeatureConfig
-from pinsage.new_items import attach_new_items, embed_with_new_items
+from pinsage.new_items import TrainedItems, attach_new_items, embed_with_new_items
 from pinsage.pipelines.export.nodes import embedding_table, load_network
 from pinsage.publishing import PublishedRun
 from pinsage.sampling import NeighbourConfig
@@ -43,10 +43,12 @@ def embed_new_items(
         concat_batches(new_item_interactions, BATCH_EVENT_COLUMNS),
     )
     network = load_network(run.load("model_weights"), item_features, vocabulary, model).to(export["device"])
+    trained = TrainedItems(
+        item_features, vocabulary, run.load("item_neighbourhoods"), FeatureConfig.model_validate(features),
+        NeighbourConfig.model_validate(neighbourhood),
+    )
     embeddings = embed_with_new_items(
-        network, attached, item_features, vocabulary, run.load("item_neighbourhoods"),
-        FeatureConfig.model_validate(features), NeighbourConfig.model_validate(neighbourhood),
-        chunk_size=export["chunk_size"], device=export["device"],
+        network, attached, trained, chunk_size=export["chunk_size"], device=export["device"]
     )
     log.info(
         "embedded %d new items (%d interactions attached) beside the %d items of published model %s",

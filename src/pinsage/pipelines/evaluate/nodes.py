@@ -13,7 +13,7 @@ from pinsage.evaluation import (
     popularity_scorer,
 )
 from pinsage.features import FeatureConfig
-from pinsage.new_items import evaluate_new_items
+from pinsage.new_items import TrainedItems, evaluate_new_items
 from pinsage.pipelines.export.nodes import embedding_matrix, load_network
 from pinsage.report import recall_report
 from pinsage.sampling import NeighbourConfig
@@ -63,10 +63,13 @@ def evaluate_inductive_recall(
     if held_out_items.empty:
         return {"items": 0, "attached": 0, "methods": {}}
     network = load_network(model_weights, item_features, feature_vocabulary, model)
-    return evaluate_new_items(
-        network, catalogue, users, train_interactions, held_out_items, held_out_interactions,
+    trained = TrainedItems(
         item_features, feature_vocabulary, item_neighbourhoods, FeatureConfig.model_validate(features),
-        NeighbourConfig.model_validate(neighbourhood), k=evaluation["k"],
+        NeighbourConfig.model_validate(neighbourhood),
+    )
+    return evaluate_new_items(
+        network, catalogue, users, train_interactions, held_out_items, held_out_interactions, trained,
+        k=evaluation["k"],
     )
 
 
