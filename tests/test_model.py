@@ -86,3 +86,20 @@ def test_model_training_and_inference_import_without_dgl():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_id_dropout_trains_some_items_without_their_id_and_never_applies_at_inference():
+    _, _, features, sizes = random_world()
+    model = PinSage(sizes, ModelConfig(hidden_dim=8, n_layers=0, id_dropout=0.5))
+    items = torch.arange(40)
+    with torch.no_grad():
+        model.projector.item_id.weight.fill_(100.0)  # an ID vector that cannot be missed
+        without_ids = PinSage(sizes, ModelConfig(hidden_dim=8, n_layers=0, use_id_embedding=False))
+        without_ids.projector.load_state_dict(model.projector.state_dict(), strict=False)
+        base = without_ids.project(features, items)
+        model.train()
+        dropped = (model.project(features, items) - base).abs().amax(dim=1) < 1e-4
+        model.eval()
+        kept_at_inference = (model.project(features, items) - base).abs().amax(dim=1) > 1.0
+    assert 5 < int(dropped.sum()) < 35  # about half, at random
+    assert bool(kept_at_inference.all())

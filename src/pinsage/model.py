@@ -22,6 +22,11 @@ class ModelConfig(BaseModel):
     use_id_embedding: bool = Field(
         True, description="a learnt vector per training item beside its features; new items get none"
     )
+    id_dropout: float = Field(
+        0.0, ge=0, lt=1,
+        description="share of items trained without their ID vector each step, so the model also learns to "
+        "embed items that have none (new items)",
+    )
     final_dense: bool = Field(False, description="the paper's G1/G2 dense layers after the convolutions")
     aggregator: str = Field("importance", pattern="^(importance|mean|max)$")
 
@@ -29,8 +34,9 @@ class ModelConfig(BaseModel):
 class ItemProjector(nn.Module):
     """Sums one projection per feature into the first hidden vector (the paper's feature input)."""
 
-    def __init__(self, sizes: dict[str, int], dim: int, use_id_embedding: bool):
+    def __init__(self, sizes: dict[str, int], dim: int, use_id_embedding: bool, id_dropout: float = 0.0):
         super().__init__()
+        self.id_dropout = id_dropout
         self.categories = nn.EmbeddingBag(sizes["n_categories"], dim, mode="mean", padding_idx=0)
         self.words = nn.EmbeddingBag(sizes["n_words"], dim, mode="mean", padding_idx=0)
         self.year = nn.Embedding(sizes["n_years"], dim, padding_idx=0)
@@ -52,6 +58,8 @@ class ItemProjector(nn.Module):
         if self.item_id is not None:
             # Items beyond the trained table (added after training) have no learnt vector.
             known = items < self.item_id.num_embeddings
+            if self.training and self.id_dropout > 0:
+                known = known & (torch.rand(items.shape, device=items.device) >= self.id_dropout)
             h = h + self.item_id(items.clamp(max=self.item_id.num_embeddings - 1)) * known.unsqueeze(1)
         return h
 
@@ -89,7 +97,7 @@ class PinSage(nn.Module):
         super().__init__()
         dim = config.hidden_dim
         self.config = config
-        self.projector = ItemProjector(sizes, dim, config.use_id_embedding)
+        self.projector = ItemProjector(sizes, dim, config.use_id_embedding, config.id_dropout)
         self.convs = nn.ModuleList(
             WeightedSAGEConv(dim, dim, dim, config.aggregator) for _ in range(config.n_layers)
         )

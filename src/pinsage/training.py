@@ -164,6 +164,9 @@ def train(
             pin_memory=device.type == "cuda", prefetch_factor=4 if config.num_workers else None,
         )
         model.train()
+        # The model's own randomness (ID dropout) is seeded per epoch, so a resumed run matches an
+        # uninterrupted one, and differs across ranks, so each drops different items.
+        torch.manual_seed((config.seed * 1_000_003 + epoch) * 1_000_003 + context.rank)
         total, count = 0.0, 0
         progress = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, mininterval=1.0)
         for batch in progress:
