@@ -56,6 +56,9 @@ class TrainConfig(BaseModel):
         None, description="file keeping the last finished epoch, so a killed run resumes from there"
     )
     warm_start: bool = Field(False, description="start from the published model's weights where they apply")
+    warm_start_lr_scale: float = Field(
+        0.1, gt=0, le=1, description="learning-rate factor when warm-started: fine-tune, do not retrain"
+    )
 
 
 @dataclass
@@ -117,8 +120,12 @@ def train(
     monitor: str = "hits@10",
     fingerprint: str = "",
     context: DistributedContext = DistributedContext(),
+    start_is_candidate: bool = False,
 ) -> TrainingResult:
     """Train `model` in place and return the best epoch's weights (by `validate()[monitor]`).
+
+    With `start_is_candidate` (a warm start), the starting weights are validated first and kept if no
+    epoch beats them (best epoch 0), so fine-tuning can never hand back a worse model than it began with.
 
     With `config.checkpoint_path`, each finished epoch is saved, and a later call with the same
     `fingerprint` (a digest of the data and configuration) resumes after the last saved epoch. Every
@@ -147,6 +154,10 @@ def train(
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
     if checkpoint is not None:
         state = _resume(checkpoint, fingerprint, model, optimiser, schedule, state)
+    if start_is_candidate and validate is not None and state["epoch"] == 0:
+        score = broadcast_from_main(validate(model)[monitor] if context.is_main else None, context)
+        log.info("starting weights: val %s %.4f", monitor, score)
+        state.update(best_score=score, best_epoch=0)
     for epoch in range(state["epoch"], config.epochs):
         if state["stopped"]:
             break

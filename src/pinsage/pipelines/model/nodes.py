@@ -107,7 +107,12 @@ def fit_pinsage(
             **item_features,
         },
     )
-    result = train(network, item_features, sampler, train_config, validate, fingerprint=run_id, context=context)
+    if started_from is not None:
+        train_config = train_config.model_copy(update={"lr": train_config.lr * train_config.warm_start_lr_scale})
+    result = train(
+        network, item_features, sampler, train_config, validate, fingerprint=run_id, context=context,
+        start_is_candidate=started_from is not None,
+    )
     return result.state_dict, result.history
 
 
