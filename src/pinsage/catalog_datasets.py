@@ -107,7 +107,8 @@ class BatchFolderDataset(PartitionedDataset):
         self._invalidate_caches()
         if not self._list_partitions():
             return {}
-        return {f"{self._path.rstrip('/')}/{name}{self._filename_suffix}": read for name, read in super().load().items()}
+        folder = self._path.rstrip("/")
+        return {f"{folder}/{name}{self._filename_suffix}": read for name, read in super().load().items()}
 
 
 class PublishedRunDataset(AbstractDataset):
@@ -144,4 +145,6 @@ class PublishedRunDataset(AbstractDataset):
         return {"pointer": self._pointer, "datasets": sorted(self._datasets)}
 
 
-__all__: list[str] = ["TensorDictDataset", "DGLGraphDataset", "FaissIndexDataset", "BatchFolderDataset", "PublishedRunDataset"]
+__all__: list[str] = [
+    "TensorDictDataset", "DGLGraphDataset", "FaissIndexDataset", "BatchFolderDataset", "PublishedRunDataset",
+]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-
-from kedro.framework.hooks import hook_impl
-
 from pathlib import Path
 
+from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.publishing import PublishConfig, decide, read_pointer, write_pointer

@@ -13,8 +13,8 @@ from pinsage.evaluation import EvaluationQueries
 from pinsage.features import feature_sizes
 from pinsage.hard_negatives import HardNegativeConfig
 from pinsage.model import ModelConfig, PinSage
-from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler
 from pinsage.publishing import PublishedRun
+from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler
 from pinsage.training import TrainConfig, fingerprint, recall_validator, train
 from pinsage.warm_start import WarmStart, model_keys, warm_start_state
 
