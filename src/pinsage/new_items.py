@@ -29,7 +29,7 @@ from pinsage.graph import build_graph
 from pinsage.inference import embed_all_items
 from pinsage.model import PinSage
 from pinsage.sampling import NeighbourConfig, fixed_neighbourhoods
-from pinsage.schema import DataError, canonical_items, dense_columns, keep_earliest_pairs
+from pinsage.schema import DataError, canonical_items, dense_columns, extend_user_index, keep_earliest_pairs
 from pinsage.sources.batches import batch_events, where
 from pinsage.split import split_last
 
@@ -97,9 +97,7 @@ def attach_new_items(
             f"{where(events, row)}: interaction on item {events['item_id'].iloc[row]!r}, "
             "which is neither a new item nor in the trained catalogue"
         )
-    known_users = pd.Index(users["user_id"].astype(str))
-    unseen = pd.unique(events["user_id"][~events["user_id"].isin(known_users)])
-    user_index = known_users.append(pd.Index(unseen))
+    user_index = extend_user_index(users["user_id"], events["user_id"])
     added = pd.DataFrame(
         {
             "user": user_index.get_indexer(events["user_id"]).astype(np.int64),

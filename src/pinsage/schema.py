@@ -103,6 +103,13 @@ def assemble(
     )
 
 
+def extend_user_index(known_user_ids: pd.Series, event_user_ids: pd.Series) -> pd.Index:
+    """The known users, then users first seen in the events, in order of first appearance."""
+    known = pd.Index(known_user_ids.astype(str))
+    ids = event_user_ids.astype(str)
+    return known.append(pd.Index(pd.unique(ids[~ids.isin(known)])))
+
+
 def keep_earliest_pairs(interactions: pd.DataFrame) -> pd.DataFrame:
     """The earliest event of each (user, item) pair, in source order; ties in time keep file order."""
     order = np.argsort(interactions["timestamp"].to_numpy(), kind="stable")

@@ -16,10 +16,7 @@ def split_by_time(interactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     with one interaction is train-only (nothing would be left to learn from); a user with two gives
     one to train and one to test, none to validation.
     """
-    order = np.lexsort((interactions["timestamp"].to_numpy(), interactions["user"].to_numpy()))
-    events = interactions.iloc[order]
-    position_from_end = events.groupby("user", sort=False).cumcount(ascending=False).to_numpy()
-    per_user = events.groupby("user", sort=False)["item"].transform("size").to_numpy()
+    events, position_from_end, per_user = _positions_from_end(interactions)
     is_test = (position_from_end == 0) & (per_user >= 2)
     is_val = (position_from_end == 1) & (per_user >= 3)
     is_train = ~(is_test | is_val)
@@ -32,12 +29,18 @@ def split_by_time(interactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 
 def split_last(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per user: every interaction but the last, and the last (for users with two or more)."""
-    order = np.lexsort((events["timestamp"].to_numpy(), events["user"].to_numpy()))
-    events = events.iloc[order]
-    position_from_end = events.groupby("user", sort=False).cumcount(ascending=False).to_numpy()
-    per_user = events.groupby("user", sort=False)["item"].transform("size").to_numpy()
+    events, position_from_end, per_user = _positions_from_end(events)
     is_last = (position_from_end == 0) & (per_user >= 2)
     return events[~is_last].reset_index(drop=True), events[is_last].reset_index(drop=True)
+
+
+def _positions_from_end(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Events sorted by user then time (stable: ties keep source order), each event's position from
+    its user's latest (0 = latest), and its user's event count."""
+    events = events.iloc[np.lexsort((events["timestamp"].to_numpy(), events["user"].to_numpy()))]
+    position_from_end = events.groupby("user", sort=False).cumcount(ascending=False).to_numpy()
+    per_user = events.groupby("user", sort=False)["item"].transform("size").to_numpy()
+    return events, position_from_end, per_user
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from pinsage.schema import Dataset, DataError, keep_earliest_pairs
+from pinsage.schema import Dataset, DataError, extend_user_index, keep_earliest_pairs
 
 BATCH_EVENT_COLUMNS = ("user_id", "item_id", "timestamp")
 
@@ -67,9 +67,7 @@ def add_interaction_batches(dataset: Dataset, batches: pd.DataFrame) -> Dataset:
             f"{where(events, row)}: item {events['item_id'].iloc[row]!r} is not in the source's item table; "
             "new items go through the embed_new_items pipeline"
         )
-    known = pd.Index(dataset.users["user_id"])
-    unseen = pd.unique(events["user_id"][~events["user_id"].isin(known)])
-    user_index = known.append(pd.Index(unseen))
+    user_index = extend_user_index(dataset.users["user_id"], events["user_id"])
     added = pd.DataFrame(
         {
             "user": user_index.get_indexer(events["user_id"]).astype(np.int64),
@@ -80,5 +78,5 @@ def add_interaction_batches(dataset: Dataset, batches: pd.DataFrame) -> Dataset:
     return Dataset(
         interactions=keep_earliest_pairs(pd.concat([dataset.interactions, added], ignore_index=True)),
         items=dataset.items,
-        users=pd.DataFrame({"user": np.arange(len(user_index), dtype=np.int64), "user_id": user_index.astype(str)}),
+        users=pd.DataFrame({"user": np.arange(len(user_index), dtype=np.int64), "user_id": user_index}),
     )
