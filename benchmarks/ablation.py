@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/ablation.py --source ml-100k --path ../shared/data/ml-100k --seeds 0 1 2
 
-Each rung runs the project's own pipeline functions (the Kedro nodes, without the catalog) from the
-parameters in conf/base, changed only where the rung says. Popularity and item-kNN are evaluated on the
-same split. Prints one table (mean ± std over seeds of val/test HITS@10, NDCG@10, MRR and training time)
-and writes it, with a bar chart when matplotlib is installed, to data/08_reporting/ablation.{md,png}.
+Each rung trains through the project's own job entry points (`prepare`, `fit`, `embed_catalogue`,
+`evaluate_trained_items`) from the parameters in conf/base, validated as `kedro run` validates them and
+changed only where the rung (or `--set`) says. Popularity and item-kNN are evaluated on the same split.
+Prints one table (mean ± std over seeds of val/test HITS@10, NDCG@10, MRR and training time) and writes
+it, with a bar chart, to data/08_reporting/ablation.{md,png}. `--smoke` runs a seconds-long version on a
+tiny synthetic world (the test suite runs it, so the script cannot rot).
 """
 
 from __future__ import annotations
@@ -22,13 +24,12 @@ import yaml
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-from pinsage.pipelines.evaluate.nodes import evaluate_recall  # noqa: E402
-from pinsage.pipelines.export.nodes import embed_items  # noqa: E402
-from pinsage.pipelines.features.nodes import build_features  # noqa: E402
-from pinsage.pipelines.graph.nodes import build_training_graph, compute_item_neighbourhoods  # noqa: E402
-from pinsage.pipelines.ingest.nodes import ingest_source  # noqa: E402
-from pinsage.pipelines.model.nodes import train_pinsage  # noqa: E402
-from pinsage.pipelines.split.nodes import split_interactions  # noqa: E402
+from pinsage.data.sources.registry import load_source  # noqa: E402
+from pinsage.jobs.evaluate import evaluate_trained_items  # noqa: E402
+from pinsage.jobs.export import embed_catalogue  # noqa: E402
+from pinsage.jobs.prepare import prepare  # noqa: E402
+from pinsage.jobs.train import TrainSettings, fit  # noqa: E402
+from pinsage.parameters import Parameters, validate_parameters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,11 +39,17 @@ LADDER = {
     "mean-pooling": {"model": {"aggregator": "mean"}, "hard_negatives": {"enabled": False}},
     "mean-pooling + hard negatives": {"model": {"aggregator": "mean"}, "hard_negatives": {"enabled": True}},
     "PinSage: importance pooling + hard negatives + curriculum": {
-        "model": {"aggregator": "importance"}, "hard_negatives": {"enabled": True},
+        "model": {"aggregator": "importance"},
+        "hard_negatives": {"enabled": True},
     },
     "project default (conf/base)": {},
 }
 METRICS = ("hits@10", "ndcg@10", "mrr")
+SMOKE = {
+    "data": {"synthetic": {"n_pins": 300, "n_boards": 200, "n_topics": 10}},
+    "training": {"epochs": 1, "batches_per_epoch": 3, "batch_size": 64, "num_negatives": 20},
+    "neighbourhood": {"inference_random_walks": 10},
+}
 
 
 def base_parameters() -> dict:
@@ -72,47 +79,57 @@ def overrides(assignments: list[str]) -> dict:
     return out
 
 
-def run(
-    source: str, path: str | None, seeds: list[int], rungs: list[str], epochs: int | None, changes: dict
-) -> dict:
-    params = merged(base_parameters(), changes)
-    params["data"].update(source=source, path=path)
-    params["training"]["checkpoint_path"] = None
-    if epochs is not None:
-        params["training"]["epochs"] = epochs
-    interactions, items, users = ingest_source(params["data"])
-    train, val, test = split_interactions(interactions)
-    features, vocabulary = build_features(items, train, params["features"])
-    graph = build_training_graph(train, items, users)
+def settings_of(parameters: Parameters) -> TrainSettings:
+    return TrainSettings(**{name: getattr(parameters, name) for name in TrainSettings.model_fields})
+
+
+def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
+    raw = merged(raw, {"training": {"checkpoint_path": None}})
+    params = validate_parameters(raw)
+    dataset = load_source(params.data)
     results: dict[str, list[dict]] = {"popularity": [], "itemknn": []}
     for seed in seeds:
-        neighbourhood = dict(params["neighbourhood"], seed=seed)
-        neighbourhoods = compute_item_neighbourhoods(graph, neighbourhood)
-        trained: dict[str, tuple[dict, dict]] = {}
+        prepared = prepare(
+            dataset, params.split, params.features, params.neighbourhood.model_copy(update={"seed": seed})
+        )
+        trained: dict[str, tuple[Parameters, dict]] = {}
         for rung in rungs:
-            p = merged(params, LADDER[rung])
-            p["training"]["seed"] = seed
+            p = validate_parameters(merged(raw, merged(LADDER[rung], {"training": {"seed": seed}})))
             same = next((r for r, (q, _) in trained.items() if q == p), None)
             if same is not None:  # e.g. the project default is one of the rungs: no second training
                 results.setdefault(rung, []).append(trained[same][1])
                 logging.info("seed %d, %s: same settings as %s", seed, rung, same)
                 continue
             started = time.perf_counter()
-            weights, history = train_pinsage(
-                graph, features, vocabulary, neighbourhoods, train, val, neighbourhood, p["pairs"],
-                p["hard_negatives"], p["model"], p["training"],
-            )
+            result = fit(prepared.inputs, settings_of(p))
             seconds = time.perf_counter() - started
-            embeddings = embed_items(weights, features, vocabulary, neighbourhoods, items, p["model"], p["export"])
-            metrics = evaluate_recall(embeddings, train, val, test, users, p["evaluation"])
-            row = {**metrics["pinsage"], "seconds": seconds, "epochs": len(history)}
+            inputs = prepared.inputs
+            embeddings = embed_catalogue(
+                result.state_dict,
+                result.trained_with,
+                inputs.features,
+                inputs.vocabulary,
+                inputs.neighbourhoods,
+                inputs.catalogue,
+                p.export,
+            )
+            metrics = evaluate_trained_items(
+                embeddings, prepared.train, prepared.val, prepared.test, len(prepared.users), p.evaluation.k
+            )
+            row = {**metrics["pinsage"], "seconds": seconds, "epochs": len(result.history)}
             trained[rung] = (p, row)
             results.setdefault(rung, []).append(row)
             if len(trained) == 1:  # the baselines do not depend on the rung
                 for baseline in ("popularity", "itemknn"):
                     results[baseline].append({**metrics[baseline], "seconds": 0.0, "epochs": 0})
-            logging.info("seed %d, %s: val %.4f test %.4f (%.0f s)", seed, rung,
-                         metrics["pinsage"]["val"]["hits@10"], metrics["pinsage"]["test"]["hits@10"], seconds)
+            logging.info(
+                "seed %d, %s: val %.4f test %.4f (%.0f s)",
+                seed,
+                rung,
+                metrics["pinsage"]["val"]["hits@10"],
+                metrics["pinsage"]["test"]["hits@10"],
+                seconds,
+            )
     return results
 
 
@@ -157,17 +174,30 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--rungs", nargs="+", default=list(LADDER), choices=list(LADDER))
     parser.add_argument("--epochs", type=int, default=None, help="override training.epochs")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="change conf/base parameters for every rung, e.g. training.temperature=0.1")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change conf/base parameters for every rung, e.g. training.temperature=0.1",
+    )
     parser.add_argument("--out", default=str(ROOT / "data" / "08_reporting"))
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run on a tiny synthetic world")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    results = run(args.source, args.path, args.seeds, args.rungs, args.epochs, overrides(args.set))
+    changes = merged({"data": {"source": args.source, "path": args.path}}, overrides(args.set))
+    if args.epochs is not None:
+        changes = merged(changes, {"training": {"epochs": args.epochs}})
+    if args.smoke:
+        changes = merged(changes, SMOKE)
+    results = run(merged(base_parameters(), changes), args.seeds, args.rungs)
     text = (
         f"# Ablation ladder: {args.source}, seeds {args.seeds}"
-        + (f", with {' '.join(args.set)}" if args.set else "") + "\n\n"
+        + (f", with {' '.join(args.set)}" if args.set else "")
+        + "\n\n"
         "Mean ± standard deviation over seeds; latest-item protocol (see the recall report).\n\n"
-        + table(results) + "\n"
+        + table(results)
+        + "\n"
     )
     print(text)
     out = Path(args.out)

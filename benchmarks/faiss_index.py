@@ -22,10 +22,16 @@ def clustered_unit_vectors(n: int, dim: int, rng: np.random.Generator) -> np.nda
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def timed(fn):
+def timed(fn, *args):
     started = time.perf_counter()
-    out = fn()
+    out = fn(*args)
     return out, time.perf_counter() - started
+
+
+def build_index(index: faiss.Index, sample: np.ndarray, vectors: np.ndarray) -> None:
+    if not index.is_trained:
+        index.train(sample)
+    index.add(vectors)
 
 
 def main() -> None:
@@ -33,38 +39,35 @@ def main() -> None:
     parser.add_argument("--items", type=int, nargs="+", default=[100_000])
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run on a few thousand vectors")
     args = parser.parse_args()
+    if args.smoke:
+        args.items, args.queries = [3000], 100
     rng = np.random.default_rng(0)
     print(f"{'items':>9} {'index':<22}{'build s':>9}{'query ms/q':>12}{'recall@10':>11}")
     for n in args.items:
         x = clustered_unit_vectors(n, args.dim, rng)
         q = x[rng.choice(n, args.queries, replace=False)]
         exact = faiss.IndexFlatIP(args.dim)
-        _, build = timed(lambda: exact.add(x))
-        (_, truth), search = timed(lambda: exact.search(q, 10))
+        _, build = timed(exact.add, x)
+        (_, truth), search = timed(exact.search, q, 10)
         print(f"{n:>9} {'Flat (exact)':<22}{build:>9.2f}{1000 * search / len(q):>12.3f}{1.0:>11.3f}")
         nlist = int(4 * np.sqrt(n))
         candidates = {
-            "HNSW32 efSearch=64": lambda: faiss.IndexHNSWFlat(args.dim, 32, faiss.METRIC_INNER_PRODUCT),
-            f"IVF{nlist} nprobe=16": lambda: faiss.IndexIVFFlat(
+            "HNSW32 efSearch=64": faiss.IndexHNSWFlat(args.dim, 32, faiss.METRIC_INNER_PRODUCT),
+            f"IVF{nlist} nprobe=16": faiss.IndexIVFFlat(
                 faiss.IndexFlatIP(args.dim), args.dim, nlist, faiss.METRIC_INNER_PRODUCT
             ),
         }
-        for name, make in candidates.items():
-            index = make()
-
-            def build_index():
-                if not index.is_trained:
-                    index.train(x[rng.choice(n, min(n, 50 * nlist), replace=False)])
-                index.add(x)
-
-            _, build = timed(build_index)
+        for name, index in candidates.items():
+            sample = x[rng.choice(n, min(n, 50 * nlist), replace=False)]
+            _, build = timed(build_index, index, sample, x)
             if "HNSW" in name:
                 index.hnsw.efSearch = 64
             else:
                 index.nprobe = 16
-            (_, found), search = timed(lambda: index.search(q, 10))
-            recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
+            (_, found), search = timed(index.search, q, 10)
+            recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
             print(f"{n:>9} {name:<22}{build:>9.2f}{1000 * search / len(q):>12.3f}{recall:>11.3f}")
 
 

@@ -6,7 +6,8 @@
 
 The defaults mirror the DGL PinSAGE example's default model: batches of 32 pairs, hidden size 16, 3
 neighbours, 2 layers, 10 walks of at most 2 hops with restart probability 0.5. This project's run
-includes each epoch's sampling (walk positives and a fresh neighbourhood table); validation is off.
+goes through `fit`, the one training entry point, and includes each epoch's sampling (walk positives
+and a fresh neighbourhood table); validation is off.
 `--external` runs a command after this project's run and reads its tqdm rate (batches per second)
 from its output, so both figures come from the same machine in the same run; the example's code is
 not part of this project and must be checked out separately.
@@ -25,37 +26,43 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def project_pairs_per_second(args) -> float:
-    import torch
+    from pinsage.data.sources.registry import DataConfig, load_source
+    from pinsage.data.split import SplitConfig
+    from pinsage.graph.config import NeighbourConfig, PairConfig
+    from pinsage.graph.hard_negatives import HardNegativeConfig
+    from pinsage.jobs.prepare import prepare
+    from pinsage.jobs.train import TrainSettings, fit
+    from pinsage.model.pinsage import ModelConfig
+    from pinsage.training.config import TrainConfig
 
-    from pinsage.features import FeatureConfig, build_item_features, feature_sizes
-    from pinsage.graph import build_graph
-    from pinsage.hard_negatives import HardNegativeConfig
-    from pinsage.model import ModelConfig, PinSage
-    from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler, fixed_neighbourhoods
-    from pinsage.sources.loading import DataConfig, load_source
-    from pinsage.split import split_by_time
-    from pinsage.training import TrainConfig, train
-
-    data = load_source(DataConfig(source=args.source, path=args.path))
-    train_events, _, _ = split_by_time(data.interactions)
-    features, vocabulary = build_item_features(data.items, train_events, FeatureConfig())
-    graph = build_graph(train_events, len(data.users), len(data.items))
+    data = DataConfig(source=args.source, path=args.path)
+    if args.smoke:
+        data = data.model_copy(update={"synthetic": data.synthetic.model_copy(update={"n_pins": 300, "n_boards": 200})})
     neighbours = NeighbourConfig(
-        num_neighbors=args.neighbors, num_random_walks=10, num_traversals=2, termination_prob=0.5,
+        num_neighbors=args.neighbors,
+        num_random_walks=10,
+        num_traversals=2,
+        termination_prob=0.5,
         inference_random_walks=10,
     )
-    config = TrainConfig(
-        epochs=1, batches_per_epoch=args.batches, batch_size=args.batch_size, num_negatives=args.negatives,
-        num_workers=args.workers, checkpoint_path=None,
+    prepared = prepare(load_source(data), SplitConfig(held_out_item_fraction=0), neighbourhood=neighbours)
+    settings = TrainSettings(
+        neighbourhood=neighbours,
+        pairs=PairConfig(refresh_neighbours=True),
+        hard_negatives=HardNegativeConfig(enabled=False),
+        model=ModelConfig(hidden_dim=args.hidden, n_layers=args.layers),
+        training=TrainConfig(
+            epochs=1,
+            batches_per_epoch=args.batches,
+            batch_size=args.batch_size,
+            num_negatives=args.negatives,
+            num_workers=args.workers,
+            checkpoint_path=None,
+            validate_each_epoch=False,
+        ),
     )
-    sampler = WalkEpochSampler(
-        graph, neighbours, PairConfig(refresh_neighbours=True), args.batches * args.batch_size, 0,
-        fixed_neighbourhoods(graph, neighbours), HardNegativeConfig(enabled=False),
-    )
-    torch.manual_seed(0)
-    model = PinSage(feature_sizes(features, vocabulary), ModelConfig(hidden_dim=args.hidden, n_layers=args.layers))
     started = time.perf_counter()
-    train(model, features, sampler, config)
+    fit(prepared.inputs, settings)
     return args.batches * args.batch_size / (time.perf_counter() - started)
 
 
@@ -81,7 +88,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="producer processes")
     parser.add_argument("--external", default=None, help="a command whose tqdm rate to compare")
     parser.add_argument("--external-cwd", default=None)
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run on a tiny synthetic world")
     args = parser.parse_args()
+    if args.smoke:
+        args.batches, args.workers = 5, 0
     ours = project_pairs_per_second(args)
     print(f"this project: {ours:,.0f} pairs/s ({ours / args.batch_size:.1f} batches of {args.batch_size}/s)")
     if args.external:

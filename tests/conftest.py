@@ -68,12 +68,11 @@ def csv_dir(tmp_path: Path) -> Path:
     root = tmp_path / "ml-latest-small"
     write(
         root / "ratings.csv",
-        "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n2,1,4.5,964982224\n"
-        "2,2,3.0,964983815\n",
+        "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n2,1,4.5,964982224\n2,2,3.0,964983815\n",
     )
     write(
         root / "movies.csv",
-        'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n'
+        "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n"
         '2,"American President, The (1995)",Comedy|Drama\n3,Babylon 5 (1994-1998),(no genres listed)\n',
     )
     return root

@@ -16,7 +16,7 @@ from kedro.io.core import AbstractDataset, AbstractVersionedDataset, DatasetErro
 from kedro_datasets.partitions import PartitionedDataset
 
 from pinsage.atomic import write_atomically
-from pinsage.publishing import PublishedRun, read_pointer
+from pinsage.lifecycle.publishing import PublishedRun, read_pointer
 
 
 class _LocalFileDataset(AbstractVersionedDataset):
@@ -129,12 +129,12 @@ class PublishedRunDataset(AbstractDataset):
         if published is None:
             return None
         versions = published["artifacts"]
-        missing = sorted(set(self._datasets) - set(versions))
-        if missing:
-            raise DatasetError(f"{self._pointer} records no version for {missing}; add them to publish.artifacts")
+        # An artifact the pointer does not record (one added to the project since) fails when asked for,
+        # with a message saying so, not here: a warm start that does not need it still works.
         loaders = {
             name: AbstractDataset.from_config(name, config, load_version=versions[name]).load
             for name, config in self._datasets.items()
+            if name in versions
         }
         return PublishedRun(version=versions["model_weights"], loaders=loaders)
 
@@ -146,5 +146,9 @@ class PublishedRunDataset(AbstractDataset):
 
 
 __all__: list[str] = [
-    "TensorDictDataset", "DGLGraphDataset", "FaissIndexDataset", "BatchFolderDataset", "PublishedRunDataset",
+    "TensorDictDataset",
+    "DGLGraphDataset",
+    "FaissIndexDataset",
+    "BatchFolderDataset",
+    "PublishedRunDataset",
 ]

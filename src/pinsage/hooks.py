@@ -1,4 +1,5 @@
-"""Kedro hooks: after a run, the promotion gate (publish or refuse) and retention of old runs."""
+"""Kedro hooks: parameters validated before the first node; after a run, the promotion gate (publish or
+refuse) and retention of old runs."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import logging
 from pathlib import Path
 
 from kedro.framework.hooks import hook_impl
-from pydantic import BaseModel, ConfigDict, Field
 
-from pinsage.publishing import PublishConfig, decide, read_pointer, write_pointer
-from pinsage.retention import apply_retention
+from pinsage.lifecycle.publishing import decide, read_pointer, write_pointer
+from pinsage.lifecycle.retention import apply_retention
+from pinsage.parameters import Parameters, validate_parameters
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,30 @@ class PromotionRefused(SystemExit):
         self.reason = reason
 
 
-class RetentionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ValidateParameters:
+    """Validates the whole parameter set before the first node runs.
 
-    keep_runs: int | None = Field(None, ge=1, description="newest runs whose artifacts are kept (null: all)")
-    trash: str = Field("data/.trash", description="where deleted versions go for the moment they are deleted")
+    Kedro 1.7 instantiates the pydantic model of each parameter a node declares by type hint; what it cannot
+    see is checked here: sections no node reads (`publish`, `retention`, read by the hooks), misspelt
+    sections, rules that span sections and devices this machine lacks. Each `params:<section>` in the
+    catalog then holds its validated model (models Kedro built already are kept, not validated again).
+    """
+
+    def __init__(self) -> None:
+        self._validated: Parameters | None = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        # The raw configuration (runtime --params merged in), before Kedro builds a model for each node's
+        # typed parameter: every bad parameter is reported here, in one format, naming `section.key`.
+        self._validated = validate_parameters(context.config_loader["parameters"])
+
+    @hook_impl
+    def after_catalog_created(self, catalog, parameters: dict) -> None:
+        if self._validated is None:  # a catalog built without a context (kedro-viz's loaders, say)
+            self._validated = validate_parameters(parameters["parameters"])
+        for section in Parameters.model_fields:
+            catalog[f"params:{section}"] = getattr(self._validated, section)
 
 
 class PublishAndRetain:
@@ -55,23 +75,24 @@ class PublishAndRetain:
             self._clean_up(catalog)
 
     def _clean_up(self, catalog) -> None:
-        config = RetentionConfig.model_validate(catalog.load("params:retention"))
+        config = catalog.load("params:retention")
         if config.keep_runs is None:
             return
-        published = read_pointer(PublishConfig.model_validate(catalog.load("params:publish")).pointer)
+        published = read_pointer(catalog.load("params:publish").pointer)
         protected = set(published["artifacts"].values()) | {published["version"]} if published else set()
         deleted = apply_retention(self._versioned_paths, config.keep_runs, protected, Path(config.trash))
         if deleted:
             log.info(
                 "retention: deleted %d version folders of runs older than the newest %d (published run kept)",
-                len(deleted), config.keep_runs,
+                len(deleted),
+                config.keep_runs,
             )
 
     def _publish(self, run_id: str, pipeline, catalog) -> None:
         outputs = pipeline.all_outputs()
         if "metrics" not in outputs and not ("published_run" in pipeline.inputs() and "item_embeddings" in outputs):
             return
-        config = PublishConfig.model_validate(catalog.load("params:publish"))
+        config = catalog.load("params:publish")
         published = read_pointer(config.pointer)
 
         if "metrics" not in outputs:  # new items embedded with the published model: same model, more items

@@ -11,6 +11,6 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
 }
 
-from pinsage.hooks import PublishAndRetain  # noqa: E402
+from pinsage.hooks import PublishAndRetain, ValidateParameters  # noqa: E402
 
-HOOKS = (PublishAndRetain(),)
+HOOKS = (ValidateParameters(), PublishAndRetain())

@@ -1,57 +1,39 @@
-"""Embedding items that arrived after training: attach them to the graph, run the trained model."""
+"""Embedding items that arrived after training with the published model, as it was trained."""
 
 from __future__ import annotations
 
-import logging
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
-from pinsage.features import FeatureConfig
-from pinsage.new_items import TrainedItems, attach_new_items, embed_with_new_items
-from pinsage.pipelines.export.nodes import embedding_table, load_network
-from pinsage.publishing import PublishedRun
-from pinsage.sampling import NeighbourConfig
-from pinsage.schema import DataError
-from pinsage.sources.batches import BATCH_EVENT_COLUMNS, concat_batches
-
-log = logging.getLogger(__name__)
+from pinsage.data.features import FeatureConfig
+from pinsage.data.sources.batches import BATCH_EVENT_COLUMNS, concat_batches
+from pinsage.graph.config import NeighbourConfig
+from pinsage.jobs.new_items import embed_new_items
+from pinsage.lifecycle.publishing import PublishedRun
+from pinsage.model.pinsage import ModelConfig
+from pinsage.serving.embeddings import ExportConfig
 
 
-def embed_new_items(
+def embed_new_item_batches(
     published_run: PublishedRun | None,
     new_items: dict[str, Callable[[], pd.DataFrame]],
     new_item_interactions: dict[str, Callable[[], pd.DataFrame]],
-    model: dict,
-    features: dict,
-    neighbourhood: dict,
-    export: dict,
+    model: ModelConfig,
+    features: FeatureConfig,
+    neighbourhood: NeighbourConfig,
+    export: ExportConfig,
 ) -> pd.DataFrame:
     """The embedding table of the published model's catalogue plus every new item dropped since training.
 
     All batches in the new-item folders are embedded together, so a later batch's interactions with an
-    earlier batch's items count, and each run's table holds every item added since the last training.
+    earlier batch's items count. Today's model, features and neighbourhood parameters are only compared
+    with the published model's own settings, which are the ones used.
     """
-    if published_run is None:
-        raise DataError("nothing is published yet: run `kedro run --pipeline=train` before embedding new items")
-    run = published_run
-    catalogue, train_interactions = run.load("catalogue"), run.load("train_interactions")
-    item_features, vocabulary = run.load("item_features"), run.load("feature_vocabulary")
-    attached = attach_new_items(
-        catalogue, run.load("users"), train_interactions,
+    return embed_new_items(
+        published_run,
         concat_batches(new_items, ("item_id",)),
         concat_batches(new_item_interactions, BATCH_EVENT_COLUMNS),
+        export,
+        today={"model": model, "features": features, "neighbourhood": neighbourhood},
     )
-    network = load_network(run.load("model_weights"), item_features, vocabulary, model).to(export["device"])
-    trained = TrainedItems(
-        item_features, vocabulary, run.load("item_neighbourhoods"), FeatureConfig.model_validate(features),
-        NeighbourConfig.model_validate(neighbourhood),
-    )
-    embeddings = embed_with_new_items(
-        network, attached, trained, chunk_size=export["chunk_size"], device=export["device"]
-    )
-    log.info(
-        "embedded %d new items (%d interactions attached) beside the %d items of published model %s",
-        len(attached.new_items), len(attached.interactions) - len(train_interactions), len(catalogue), run.version,
-    )
-    return embedding_table(attached.items, embeddings)

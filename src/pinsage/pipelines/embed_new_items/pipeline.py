@@ -1,17 +1,22 @@
 from kedro.pipeline import Node, Pipeline
 
-from pinsage.pipelines.embed_new_items.nodes import embed_new_items
-from pinsage.pipelines.export.nodes import build_embedding_index
+from pinsage.pipelines.embed_new_items.nodes import embed_new_item_batches
+from pinsage.serving.index import build_embedding_index
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=embed_new_items,
+                func=embed_new_item_batches,
                 inputs=[
-                    "published_run", "new_items", "new_item_interactions", "params:model", "params:features",
-                    "params:neighbourhood", "params:export",
+                    "published_run",
+                    "new_items",
+                    "new_item_interactions",
+                    "params:model",
+                    "params:features",
+                    "params:neighbourhood",
+                    "params:export",
                 ],
                 outputs="item_embeddings",
                 name="embed_new_items_inductively",

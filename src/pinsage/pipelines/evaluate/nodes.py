@@ -1,22 +1,16 @@
-"""Recall of PinSage and of the baselines, on validation and test, under one protocol."""
+"""Recall of PinSage and of the baselines, on validation and test, under one protocol; the report."""
 
 from __future__ import annotations
 
 import pandas as pd
 import torch
 
-from pinsage.evaluation import (
-    EvaluationQueries,
-    embedding_scorer,
-    evaluate,
-    itemknn_scorer,
-    popularity_scorer,
-)
-from pinsage.features import FeatureConfig
-from pinsage.new_items import TrainedItems, evaluate_new_items
-from pinsage.pipelines.export.nodes import embedding_matrix, load_network
-from pinsage.report import recall_report
-from pinsage.sampling import NeighbourConfig
+from pinsage.data.sources.registry import DataConfig
+from pinsage.evaluation.metrics import EvaluationConfig
+from pinsage.evaluation.report import recall_report, training_curve_figure
+from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items
+from pinsage.model.trained_with import TrainedWith
+from pinsage.serving.new_items import TrainedItems
 
 
 def evaluate_recall(
@@ -25,27 +19,16 @@ def evaluate_recall(
     val_interactions: pd.DataFrame,
     test_interactions: pd.DataFrame,
     users: pd.DataFrame,
-    evaluation: dict,
+    evaluation: EvaluationConfig,
 ) -> dict[str, dict]:
-    n_users, n_items = len(users), len(item_embeddings)
-    k = evaluation["k"]
-    queries = {
-        "val": EvaluationQueries(train_interactions, val_interactions, n_users, n_items),
-        "test": EvaluationQueries(train_interactions, test_interactions, n_users, n_items),
-    }
-    scorers = {
-        "pinsage": embedding_scorer(embedding_matrix(item_embeddings)),
-        "popularity": popularity_scorer(train_interactions, n_items),
-        "itemknn": itemknn_scorer(train_interactions, n_users, n_items),
-    }
-    return {
-        name: {split: evaluate(scorer, q, k) for split, q in queries.items()}
-        for name, scorer in scorers.items()
-    }
+    return evaluate_trained_items(
+        item_embeddings, train_interactions, val_interactions, test_interactions, len(users), evaluation.k
+    )
 
 
 def evaluate_inductive_recall(
     model_weights: dict[str, torch.Tensor],
+    trained_with: dict,
     item_features: dict[str, torch.Tensor],
     feature_vocabulary: dict[str, list],
     item_neighbourhoods: dict[str, torch.Tensor],
@@ -54,22 +37,20 @@ def evaluate_inductive_recall(
     train_interactions: pd.DataFrame,
     held_out_items: pd.DataFrame,
     held_out_interactions: pd.DataFrame,
-    model: dict,
-    features: dict,
-    neighbourhood: dict,
-    evaluation: dict,
+    evaluation: EvaluationConfig,
 ) -> dict:
     """Recall among the items held out of training, embedded afterwards without retraining."""
-    if held_out_items.empty:
-        return {"items": 0, "attached": 0, "methods": {}}
-    network = load_network(model_weights, item_features, feature_vocabulary, model)
-    trained = TrainedItems(
-        item_features, feature_vocabulary, item_neighbourhoods, FeatureConfig.model_validate(features),
-        NeighbourConfig.model_validate(neighbourhood),
-    )
+    settings = TrainedWith.model_validate(trained_with)
+    trained = TrainedItems(item_features, feature_vocabulary, item_neighbourhoods, settings)
     return evaluate_new_items(
-        network, catalogue, users, train_interactions, held_out_items, held_out_interactions, trained,
-        k=evaluation["k"],
+        settings.build_network(model_weights),
+        catalogue,
+        users,
+        train_interactions,
+        held_out_items,
+        held_out_interactions,
+        trained,
+        k=evaluation.k,
     )
 
 
@@ -82,11 +63,19 @@ def write_report(
     catalogue: pd.DataFrame,
     users: pd.DataFrame,
     training_history: list[dict],
-    data: dict,
-    evaluation: dict,
+    data: DataConfig,
+    evaluation: EvaluationConfig,
 ) -> str:
     summary = {
-        "source": data["source"], "items": len(catalogue), "users": len(users),
-        "train": len(train_interactions), "val": len(val_interactions), "test": len(test_interactions),
+        "source": data.source,
+        "items": len(catalogue),
+        "users": len(users),
+        "train": len(train_interactions),
+        "val": len(val_interactions),
+        "test": len(test_interactions),
     }
-    return recall_report(metrics, new_item_metrics, summary, training_history, evaluation["k"])
+    return recall_report(metrics, new_item_metrics, summary, training_history, evaluation.k)
+
+
+def plot_training_curve(training_history: list[dict], evaluation: EvaluationConfig):
+    return training_curve_figure(training_history, evaluation.k)

@@ -1,7 +1,11 @@
 from kedro.pipeline import Node, Pipeline
 
-from pinsage.pipelines.evaluate.nodes import evaluate_inductive_recall, evaluate_recall, write_report
-from pinsage.report import training_curve_figure
+from pinsage.pipelines.evaluate.nodes import (
+    evaluate_inductive_recall,
+    evaluate_recall,
+    plot_training_curve,
+    write_report,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -10,8 +14,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=evaluate_recall,
                 inputs=[
-                    "item_embeddings", "train_interactions", "val_interactions", "test_interactions",
-                    "users", "params:evaluation",
+                    "item_embeddings",
+                    "train_interactions",
+                    "val_interactions",
+                    "test_interactions",
+                    "users",
+                    "params:evaluation",
                 ],
                 outputs="metrics",
                 name="evaluate_recall",
@@ -19,9 +27,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=evaluate_inductive_recall,
                 inputs=[
-                    "model_weights", "item_features", "feature_vocabulary", "item_neighbourhoods", "catalogue",
-                    "users", "train_interactions", "held_out_items", "held_out_interactions", "params:model",
-                    "params:features", "params:neighbourhood", "params:evaluation",
+                    "model_weights",
+                    "trained_with",
+                    "item_features",
+                    "feature_vocabulary",
+                    "item_neighbourhoods",
+                    "catalogue",
+                    "users",
+                    "train_interactions",
+                    "held_out_items",
+                    "held_out_interactions",
+                    "params:evaluation",
                 ],
                 outputs="new_item_metrics",
                 name="evaluate_recall_on_held_out_items",
@@ -29,16 +45,23 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=write_report,
                 inputs=[
-                    "metrics", "new_item_metrics", "train_interactions", "val_interactions", "test_interactions",
+                    "metrics",
+                    "new_item_metrics",
+                    "train_interactions",
+                    "val_interactions",
+                    "test_interactions",
                     "catalogue",
-                    "users", "training_history", "params:data", "params:evaluation",
+                    "users",
+                    "training_history",
+                    "params:data",
+                    "params:evaluation",
                 ],
                 outputs="recall_report",
                 name="write_recall_report",
             ),
             Node(
-                func=training_curve_figure,
-                inputs="training_history",
+                func=plot_training_curve,
+                inputs=["training_history", "params:evaluation"],
                 outputs="training_curve",
                 name="plot_training_curve",
             ),

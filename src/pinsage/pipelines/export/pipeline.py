@@ -1,6 +1,7 @@
 from kedro.pipeline import Node, Pipeline
 
-from pinsage.pipelines.export.nodes import build_embedding_index, embed_items
+from pinsage.pipelines.export.nodes import embed_items
+from pinsage.serving.index import build_embedding_index
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -9,8 +10,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=embed_items,
                 inputs=[
-                    "model_weights", "item_features", "feature_vocabulary", "item_neighbourhoods",
-                    "catalogue", "params:model", "params:export",
+                    "model_weights",
+                    "trained_with",
+                    "item_features",
+                    "feature_vocabulary",
+                    "item_neighbourhoods",
+                    "catalogue",
+                    "params:export",
                 ],
                 outputs="item_embeddings",
                 name="embed_all_items",

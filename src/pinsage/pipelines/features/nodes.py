@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from pinsage.features import FeatureConfig, build_item_features
+from pinsage.data.features import FeatureConfig, build_item_features
 
 
 def build_features(
-    catalogue: pd.DataFrame, train_interactions: pd.DataFrame, features: dict
+    catalogue: pd.DataFrame, train_interactions: pd.DataFrame, features: FeatureConfig
 ) -> tuple[dict[str, torch.Tensor], dict[str, list]]:
-    return build_item_features(catalogue, train_interactions, FeatureConfig.model_validate(features))
+    """Feature tensors per catalogue item, and the vocabularies they were encoded with."""
+    return build_item_features(catalogue, train_interactions, features)

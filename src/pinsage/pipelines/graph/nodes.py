@@ -6,8 +6,9 @@ import dgl
 import pandas as pd
 import torch
 
-from pinsage.graph import build_graph
-from pinsage.sampling import NeighbourConfig, fixed_neighbourhoods
+from pinsage.graph.build import build_graph
+from pinsage.graph.config import NeighbourConfig
+from pinsage.graph.sampling import fixed_neighbourhoods
 
 
 def build_training_graph(
@@ -16,6 +17,6 @@ def build_training_graph(
     return build_graph(train_interactions, n_users=len(users), n_items=len(catalogue))
 
 
-def compute_item_neighbourhoods(graph: dgl.DGLGraph, neighbourhood: dict) -> dict[str, torch.Tensor]:
-    neighbours, weights = fixed_neighbourhoods(graph, NeighbourConfig.model_validate(neighbourhood))
+def compute_item_neighbourhoods(graph: dgl.DGLGraph, neighbourhood: NeighbourConfig) -> dict[str, torch.Tensor]:
+    neighbours, weights = fixed_neighbourhoods(graph, neighbourhood)
     return {"neighbours": neighbours, "weights": weights}

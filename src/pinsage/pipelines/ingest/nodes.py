@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
-from pinsage.sources import load_source
-from pinsage.sources.batches import BATCH_EVENT_COLUMNS, add_interaction_batches, concat_batches
-from pinsage.sources.loading import DataConfig
+from pinsage.data.sources.batches import BATCH_EVENT_COLUMNS, add_interaction_batches, concat_batches
+from pinsage.data.sources.registry import DataConfig, load_source
 
 log = logging.getLogger(__name__)
 
 
 def ingest_source(
-    data: dict, interaction_batches: dict[str, Callable[[], pd.DataFrame]]
+    data: DataConfig, interaction_batches: dict[str, Callable[[], pd.DataFrame]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    config = DataConfig.model_validate(data)
-    source = load_source(config)
+    """The source's interactions, items and users, with every batch file's interactions added."""
+    source = load_source(data)
     dataset = add_interaction_batches(source, concat_batches(interaction_batches, BATCH_EVENT_COLUMNS))
     log.info(
         "ingested %s: %d interactions (%d new from %d batch files), %d items, %d users",
-        config.source, len(dataset.interactions), len(dataset.interactions) - len(source.interactions),
-        len(interaction_batches), len(dataset.items), len(dataset.users),
+        data.source,
+        len(dataset.interactions),
+        len(dataset.interactions) - len(source.interactions),
+        len(interaction_batches),
+        len(dataset.items),
+        len(dataset.users),
     )
     return dataset.interactions, dataset.items, dataset.users

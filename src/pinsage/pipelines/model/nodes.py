@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-
 import dgl
 import pandas as pd
 import torch
 
-from pinsage.distributed import DistributedContext
-from pinsage.evaluation import EvaluationQueries
-from pinsage.features import feature_sizes
-from pinsage.hard_negatives import HardNegativeConfig
-from pinsage.model import ModelConfig, PinSage
-from pinsage.publishing import PublishedRun
-from pinsage.sampling import NeighbourConfig, PairConfig, WalkEpochSampler
-from pinsage.training import TrainConfig, fingerprint, recall_validator, train
-from pinsage.warm_start import WarmStart, model_keys, warm_start_state
-
-log = logging.getLogger(__name__)
+from pinsage.data.features import FeatureConfig
+from pinsage.evaluation.metrics import EvaluationConfig
+from pinsage.graph.config import NeighbourConfig, PairConfig
+from pinsage.graph.hard_negatives import HardNegativeConfig
+from pinsage.jobs.train import TrainingInputs, TrainSettings, fit, published_model
+from pinsage.lifecycle.publishing import PublishedRun
+from pinsage.model.pinsage import ModelConfig
+from pinsage.pipelines.model.launch import launch
+from pinsage.training.config import TrainConfig
 
 
-def train_pinsage(
+def assemble_training(
     training_graph: dgl.DGLGraph,
     item_features: dict[str, torch.Tensor],
     feature_vocabulary: dict[str, list],
@@ -30,113 +26,42 @@ def train_pinsage(
     val_interactions: pd.DataFrame,
     catalogue: pd.DataFrame,
     published_run: PublishedRun | None,
-    neighbourhood: dict,
-    pairs: dict,
-    hard_negatives: dict,
-    model: dict,
-    training: dict,
-) -> tuple[dict[str, torch.Tensor], list[dict]]:
-    """Returns the best epoch's state dict and the per-epoch history (loss, validation metrics).
-
-    With `training.processes` > 1 the same training runs data-parallel under torchrun, which reads
-    these inputs from the catalog (they are saved before this node runs) and hands the result back.
-    """
-    processes = TrainConfig.model_validate(training).processes
-    if processes > 1:
-        from pinsage.pipelines.model.distributed import launch
-
-        params = {
-            "neighbourhood": neighbourhood, "pairs": pairs, "hard_negatives": hard_negatives,
-            "model": model, "training": training,
-        }
-        return launch(processes, params)
-    return fit_pinsage(
-        training_graph, item_features, feature_vocabulary, item_neighbourhoods, train_interactions,
-        val_interactions, catalogue, published_run, neighbourhood, pairs, hard_negatives, model, training,
+    features: FeatureConfig,
+    neighbourhood: NeighbourConfig,
+    pairs: PairConfig,
+    hard_negatives: HardNegativeConfig,
+    model: ModelConfig,
+    training: TrainConfig,
+    evaluation: EvaluationConfig,
+) -> tuple[TrainingInputs, TrainSettings]:
+    """The `model` node's inputs, in the node's order, as what `fit` takes. The torchrun command line
+    calls this too, with the same datasets loaded from the catalog."""
+    settings = TrainSettings(
+        features=features,
+        neighbourhood=neighbourhood,
+        pairs=pairs,
+        hard_negatives=hard_negatives,
+        model=model,
+        training=training,
+        evaluation=evaluation,
     )
-
-
-def fit_pinsage(
-    training_graph: dgl.DGLGraph,
-    item_features: dict[str, torch.Tensor],
-    feature_vocabulary: dict[str, list],
-    item_neighbourhoods: dict[str, torch.Tensor],
-    train_interactions: pd.DataFrame,
-    val_interactions: pd.DataFrame,
-    catalogue: pd.DataFrame,
-    published_run: PublishedRun | None,
-    neighbourhood: dict,
-    pairs: dict,
-    hard_negatives: dict,
-    model: dict,
-    training: dict,
-    context: DistributedContext = DistributedContext(),
-) -> tuple[dict[str, torch.Tensor], list[dict]]:
-    """One process's share of training (the whole of it, without data parallelism)."""
-    model_config = ModelConfig.model_validate(model)
-    train_config = TrainConfig.model_validate(training)
-    fixed = (item_neighbourhoods["neighbours"], item_neighbourhoods["weights"])
-    sampler = WalkEpochSampler(
+    inputs = TrainingInputs(
         training_graph,
-        NeighbourConfig.model_validate(neighbourhood),
-        PairConfig.model_validate(pairs),
-        pairs_per_epoch=train_config.batches_per_epoch * train_config.batch_size * context.world_size,
-        seed=train_config.seed,
-        fixed_neighbours=fixed,
-        hard_negatives=HardNegativeConfig.model_validate(hard_negatives),
+        item_features,
+        feature_vocabulary,
+        item_neighbourhoods,
+        train_interactions,
+        val_interactions,
+        catalogue,
+        published_model(published_run, settings) if training.warm_start else None,
     )
-    n_users, n_items = training_graph.num_nodes("user"), training_graph.num_nodes("item")
-    validate = recall_validator(
-        item_features, *fixed, EvaluationQueries(train_interactions, val_interactions, n_users, n_items),
-        device=train_config.device,
-    )
-    torch.manual_seed(train_config.seed)
-    network = PinSage(feature_sizes(item_features, feature_vocabulary), model_config)
-    started_from = None
-    if train_config.warm_start:
-        started_from = warm_start(network, catalogue, feature_vocabulary, published_run, context)
-    run_id = fingerprint(
-        {
-            "neighbourhood": neighbourhood, "pairs": pairs, "hard_negatives": hard_negatives, "model": model,
-            "training": train_config.model_dump(exclude={"device", "num_workers", "checkpoint_path"}),
-            "warm_start_from": started_from,
-        },
-        {
-            "train": torch.tensor(train_interactions[["user", "item", "timestamp"]].to_numpy()),
-            "val": torch.tensor(val_interactions[["user", "item"]].to_numpy()),
-            **item_features,
-        },
-    )
-    if started_from is not None:
-        train_config = train_config.model_copy(update={"lr": train_config.lr * train_config.warm_start_lr_scale})
-    result = train(
-        network, item_features, sampler, train_config, validate, fingerprint=run_id, context=context,
-        start_is_candidate=started_from is not None,
-    )
-    return result.state_dict, result.history
+    return inputs, settings
 
 
-def warm_start(
-    network: PinSage,
-    catalogue: pd.DataFrame,
-    vocabulary: dict[str, list],
-    published_run: PublishedRun | None,
-    context: DistributedContext,
-) -> str | None:
-    """Load the published model's weights into `network` where they apply; the version used, or None."""
-    if published_run is None:
-        result = WarmStart(None, "warm start asked for, but nothing is published yet: training from scratch")
-    else:
-        result = warm_start_state(
-            network.state_dict(),
-            published_run.load("model_weights"),
-            model_keys(catalogue["item_id"].tolist(), vocabulary),
-            model_keys(published_run.load("catalogue")["item_id"].tolist(), published_run.load("feature_vocabulary")),
-            published_run.version,
-        )
-    if context.is_main:
-        (log.info if result.state_dict is not None else log.warning)(result.message)
-    if result.state_dict is None:
-        return None
-    network.load_state_dict(result.state_dict)
-    return published_run.version
+def train_pinsage(*node_inputs) -> tuple[dict[str, torch.Tensor], list[dict], dict]:
+    """The best epoch's state dict, the per-epoch history, and the settings saved beside the weights,
+    from `assemble_training`'s inputs. With `training.processes` > 1 the same `fit` runs data-parallel
+    under torchrun, on exactly these inputs."""
+    inputs, settings = assemble_training(*node_inputs)
+    result = launch(inputs, settings) if settings.training.processes > 1 else fit(inputs, settings)
+    return result.state_dict, result.history, result.trained_with.model_dump(mode="json")

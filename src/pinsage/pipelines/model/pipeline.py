@@ -9,12 +9,23 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=train_pinsage,
                 inputs=[
-                    "training_graph", "item_features", "feature_vocabulary", "item_neighbourhoods",
-                    "train_interactions", "val_interactions", "catalogue", "published_run",
-                    "params:neighbourhood", "params:pairs", "params:hard_negatives", "params:model",
+                    "training_graph",
+                    "item_features",
+                    "feature_vocabulary",
+                    "item_neighbourhoods",
+                    "train_interactions",
+                    "val_interactions",
+                    "catalogue",
+                    "published_run",
+                    "params:features",
+                    "params:neighbourhood",
+                    "params:pairs",
+                    "params:hard_negatives",
+                    "params:model",
                     "params:training",
+                    "params:evaluation",
                 ],
-                outputs=["model_weights", "training_history"],
+                outputs=["model_weights", "training_history", "trained_with"],
                 name="train_pinsage",
             )
         ]

@@ -10,8 +10,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=split_interactions,
                 inputs=["interactions", "items", "users", "params:split"],
                 outputs=[
-                    "catalogue", "train_interactions", "val_interactions", "test_interactions",
-                    "held_out_items", "held_out_interactions",
+                    "catalogue",
+                    "train_interactions",
+                    "val_interactions",
+                    "test_interactions",
+                    "held_out_items",
+                    "held_out_interactions",
                 ],
                 name="hold_out_items_and_split_by_time",
             )

@@ -1,0 +1,168 @@
+"""The canonical tables every data source produces and every later step relies on.
+
+`interactions`: one row per (user, item) event, columns `user`, `item` (contiguous int64 indices
+into the user and item tables) and `timestamp` (int64 seconds), in source order; duplicates of a
+(user, item) pair are dropped at ingestion, keeping the earliest, so one pair can never be in both
+train and test.
+
+`items`: one row per item in index order: `item`, `item_id` (the source's id, as text), `title`,
+`categories` ("|"-joined labels, "" when none), `year` (int64, 0 when unknown), `text` (free text,
+"" when none) and optionally dense vector columns `dense_0 … dense_{k-1}` (float32).
+
+`users`: one row per user in index order: `user`, `user_id` (the source's id, as text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+INTERACTION_COLUMNS = ("user", "item", "timestamp")
+ITEM_COLUMNS = ("item", "item_id", "title", "categories", "year", "text")
+USER_COLUMNS = ("user", "user_id")
+DENSE_PREFIX = "dense_"
+
+
+class DataError(ValueError):
+    """Input data that cannot be used; the message names the file, row or column at fault."""
+
+
+def raise_at_first_bad_row(bad: np.ndarray | pd.Series, describe: Callable[[int], str]) -> None:
+    """Raise DataError with `describe(row)` for the first row where `bad` is true, if any.
+
+    Only the first is named: a user fixes the file from the top, and one clear message beats a
+    thousand-line list. `row` is 0-based; `describe` turns it into the file's own line numbering.
+    """
+    flags = np.asarray(bad, dtype=bool)
+    if flags.any():
+        raise DataError(describe(int(np.flatnonzero(flags)[0])))
+
+
+def index_events(events: pd.DataFrame, user_index: pd.Index, item_index: pd.Index) -> pd.DataFrame:
+    """Canonical interactions (`user`, `item`, `timestamp`) from source events (`user_id`, `item_id`,
+    `timestamp`) whose ids are all in the given indexes (checked by the caller, who can name the file)."""
+    return pd.DataFrame(
+        {
+            "user": user_index.get_indexer(events["user_id"].astype(str)).astype(np.int64),
+            "item": item_index.get_indexer(events["item_id"].astype(str)).astype(np.int64),
+            "timestamp": events["timestamp"].to_numpy(dtype=np.int64),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The three canonical tables of one source."""
+
+    interactions: pd.DataFrame
+    items: pd.DataFrame
+    users: pd.DataFrame
+
+
+def dense_columns(items: pd.DataFrame) -> list[str]:
+    """The dense-vector columns of an item table, in numeric order."""
+    cols = [c for c in items.columns if c.startswith(DENSE_PREFIX)]
+    return sorted(cols, key=lambda c: int(c[len(DENSE_PREFIX) :]))
+
+
+def assemble(
+    events: pd.DataFrame,
+    items: pd.DataFrame,
+    source: str,
+    users: pd.DataFrame | None = None,
+) -> Dataset:
+    """Index raw events and items into the canonical tables.
+
+    `events` has columns `user_id`, `item_id`, `timestamp` (already validated as numbers where the
+    source has numeric ids); `items` has `item_id` plus any of the optional item columns. Every event's
+    item must be in `items`: an unknown item is an error naming the first offending event, because
+    silently dropping it would change the split.
+    """
+    items = items.copy()
+    items["item_id"] = items["item_id"].astype(str)
+    if items["item_id"].duplicated().any():
+        dup = items.loc[items["item_id"].duplicated(), "item_id"].iloc[0]
+        raise DataError(f"{source}: item id {dup!r} appears more than once in the item table")
+    events = events.reset_index(drop=True)
+    ev_items = events["item_id"].astype(str)
+    raise_at_first_bad_row(
+        ~ev_items.isin(items["item_id"]),
+        lambda row: (
+            f"{source}: event row {row + 1} refers to item {ev_items.iloc[row]!r}, which is not in the item table"
+        ),
+    )
+    ev_users = events["user_id"].astype(str)
+    if users is None:
+        users = pd.DataFrame({"user_id": pd.unique(ev_users)})
+    else:
+        users = users.copy()
+        users["user_id"] = users["user_id"].astype(str)
+        raise_at_first_bad_row(
+            ~ev_users.isin(users["user_id"]),
+            lambda row: (
+                f"{source}: event row {row + 1} refers to user {ev_users.iloc[row]!r}, which is not in the user table"
+            ),
+        )
+    users = users.reset_index(drop=True)
+    interactions = index_events(events, pd.Index(users["user_id"]), pd.Index(items["item_id"]))
+    return Dataset(
+        interactions=keep_earliest_pairs(interactions),
+        items=canonical_items(items),
+        users=pd.DataFrame({"user": np.arange(len(users), dtype=np.int64), "user_id": users["user_id"].astype(str)}),
+    )
+
+
+def extend_user_index(known_user_ids: pd.Series, event_user_ids: pd.Series) -> pd.Index:
+    """The known users, then users first seen in the events, in order of first appearance."""
+    known = pd.Index(known_user_ids.astype(str))
+    ids = event_user_ids.astype(str)
+    return known.append(pd.Index(pd.unique(ids[~ids.isin(known)])))
+
+
+def keep_earliest_pairs(interactions: pd.DataFrame) -> pd.DataFrame:
+    """The earliest event of each (user, item) pair, in source order; ties in time keep file order."""
+    order = np.argsort(interactions["timestamp"].to_numpy(), kind="stable")
+    first = ~interactions.iloc[order].duplicated(["user", "item"], keep="first")
+    return interactions.iloc[np.sort(order[first.to_numpy()])].reset_index(drop=True)
+
+
+def canonical_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The canonical item table, indexed 0..n-1 in the given order, from any subset of its columns."""
+    out = pd.DataFrame({"item": np.arange(len(items), dtype=np.int64)})
+    out["item_id"] = items["item_id"].astype(str).to_numpy()
+    out["title"] = _text_column(items, "title")
+    out["categories"] = _text_column(items, "categories")
+    year = items["year"] if "year" in items else pd.Series(0, index=items.index)
+    out["year"] = pd.to_numeric(year, errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    out["text"] = _text_column(items, "text")
+    for col in dense_columns(items):
+        out[col] = items[col].to_numpy(dtype=np.float32)
+    return out
+
+
+def _text_column(items: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in items:
+        return np.full(len(items), "", dtype=object)
+    return items[name].fillna("").astype(str).to_numpy(dtype=object)
+
+
+def validate(dataset: Dataset) -> None:
+    """Check the canonical contract; raises DataError naming the broken column."""
+    for name, frame, cols in (
+        ("interactions", dataset.interactions, INTERACTION_COLUMNS),
+        ("items", dataset.items, ITEM_COLUMNS),
+        ("users", dataset.users, USER_COLUMNS),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise DataError(f"{name} table lacks column(s) {missing}")
+    inter = dataset.interactions
+    if len(inter) == 0:
+        raise DataError("interactions table is empty")
+    if inter["item"].min() < 0 or inter["item"].max() >= len(dataset.items):
+        raise DataError("interactions.item holds an index outside the item table")
+    if inter["user"].min() < 0 or inter["user"].max() >= len(dataset.users):
+        raise DataError("interactions.user holds an index outside the user table")

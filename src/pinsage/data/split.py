@@ -1,0 +1,105 @@
+"""The time-based leave-last-out split that the evaluation protocol is defined on, and the item
+hold-out that the inductive (new-item) evaluation is defined on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SplitConfig(BaseModel):
+    """The `split` parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    held_out_item_fraction: float = Field(
+        0.1, ge=0, lt=1, description="items removed from training entirely, embedded inductively afterwards"
+    )
+    seed: int = 0
+
+
+def split_by_time(interactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per user: last interaction = test, second-to-last = validation, the rest = train.
+
+    Ties in time keep source order (a stable sort), so the split is the same on every run. A user
+    with one interaction is train-only (nothing would be left to learn from); a user with two gives
+    one to train and one to test, none to validation.
+    """
+    events, position_from_end, per_user = _positions_from_end(interactions)
+    is_test = (position_from_end == 0) & (per_user >= 2)
+    is_val = (position_from_end == 1) & (per_user >= 3)
+    is_train = ~(is_test | is_val)
+    return (
+        events[is_train].reset_index(drop=True),
+        events[is_val].reset_index(drop=True),
+        events[is_test].reset_index(drop=True),
+    )
+
+
+def split_last(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per user: every interaction but the last, and the last (for users with two or more)."""
+    events, position_from_end, per_user = _positions_from_end(events)
+    is_last = (position_from_end == 0) & (per_user >= 2)
+    return events[~is_last].reset_index(drop=True), events[is_last].reset_index(drop=True)
+
+
+def _positions_from_end(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Events sorted by user then time (stable: ties keep source order), each event's position from
+    its user's latest (0 = latest), and its user's event count."""
+    events = events.iloc[np.lexsort((events["timestamp"].to_numpy(), events["user"].to_numpy()))]
+    position_from_end = events.groupby("user", sort=False).cumcount(ascending=False).to_numpy()
+    per_user = events.groupby("user", sort=False)["item"].transform("size").to_numpy()
+    return events, position_from_end, per_user
+
+
+@dataclass(frozen=True)
+class ItemHoldOut:
+    """A catalogue without a random share of its items, and those items with their interactions.
+
+    The kept items are re-indexed 0..n-1 in their original order, so the held-out items are exactly
+    what a new item is to a trained model: beyond its item table, with no learnt ID vector, absent
+    from its graph, features fitted without them.
+    """
+
+    catalogue: pd.DataFrame
+    interactions: pd.DataFrame
+    held_out_items: pd.DataFrame
+    held_out_interactions: pd.DataFrame
+
+
+def hold_out_items(
+    interactions: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame, fraction: float, seed: int
+) -> ItemHoldOut:
+    """Remove `fraction` of the items, chosen at random, with every interaction that touches them.
+
+    Held-out interactions keep source ids (`user_id`, `item_id`, `timestamp`): that is how new items'
+    first interactions arrive in production, and what `pinsage.serving.new_items.attach_new_items` reads.
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"split.held_out_item_fraction must be in [0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(items), dtype=bool)
+    held[rng.choice(len(items), size=int(round(fraction * len(items))), replace=False)] = True
+    new_index = np.full(len(items), -1, dtype=np.int64)
+    new_index[~held] = np.arange(int((~held).sum()))
+    touches = held[interactions["item"].to_numpy()]
+    kept = interactions[~touches].copy()
+    kept["item"] = new_index[kept["item"].to_numpy()]
+    catalogue = items[~held].copy()
+    catalogue["item"] = np.arange(len(catalogue), dtype=np.int64)
+    held_events = interactions[touches]
+    return ItemHoldOut(
+        catalogue=catalogue.reset_index(drop=True),
+        interactions=kept.reset_index(drop=True),
+        held_out_items=items[held].drop(columns="item").reset_index(drop=True),
+        held_out_interactions=pd.DataFrame(
+            {
+                "user_id": users["user_id"].to_numpy()[held_events["user"].to_numpy()],
+                "item_id": items["item_id"].to_numpy()[held_events["item"].to_numpy()],
+                "timestamp": held_events["timestamp"].to_numpy(),
+            }
+        ),
+    )

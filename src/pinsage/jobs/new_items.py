@@ -1,0 +1,59 @@
+"""New items without retraining: the published model's catalogue plus every item added since, embedded
+with the published model exactly as it was trained."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from pydantic import BaseModel
+
+from pinsage.data.schema import DataError
+from pinsage.lifecycle.publishing import PublishedRun
+from pinsage.model.trained_with import TrainedWith
+from pinsage.serving.embeddings import ExportConfig, embedding_table
+from pinsage.serving.new_items import TrainedItems, attach_new_items, embed_with_new_items
+
+log = logging.getLogger(__name__)
+
+
+def embed_new_items(
+    published: PublishedRun | None,
+    new_items: pd.DataFrame,
+    new_interactions: pd.DataFrame,
+    export: ExportConfig,
+    today: dict[str, BaseModel],
+) -> pd.DataFrame:
+    """The embedding table of the published catalogue followed by `new_items`.
+
+    The network, the feature encoding and the neighbourhood sampling are the published model's own
+    (`trained_with`); where `today`'s parameters say otherwise, the log lists what differs and the
+    published settings are used, since the weights only mean something under them.
+    """
+    if published is None:
+        raise DataError("nothing is published yet: run `kedro run --pipeline=train` before embedding new items")
+    trained_with = TrainedWith.model_validate(published.load("trained_with"))
+    changed = trained_with.differences(today)
+    if changed:
+        log.warning(
+            "today's parameters differ from those the published model %s was trained with; its own are used: %s",
+            published.version,
+            "; ".join(changed),
+        )
+    catalogue, train_interactions = published.load("catalogue"), published.load("train_interactions")
+    vocabulary = published.load("feature_vocabulary")
+    trained_with.check_vocabulary(vocabulary)
+    attached = attach_new_items(catalogue, published.load("users"), train_interactions, new_items, new_interactions)
+    network = trained_with.build_network(published.load("model_weights")).to(export.device)
+    trained = TrainedItems(
+        published.load("item_features"), vocabulary, published.load("item_neighbourhoods"), trained_with
+    )
+    embeddings = embed_with_new_items(network, attached, trained, chunk_size=export.chunk_size, device=export.device)
+    log.info(
+        "embedded %d new items (%d interactions attached) beside the %d items of published model %s",
+        len(attached.new_items),
+        len(attached.interactions) - len(train_interactions),
+        len(catalogue),
+        published.version,
+    )
+    return embedding_table(attached.items, embeddings)

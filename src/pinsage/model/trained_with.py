@@ -1,0 +1,61 @@
+"""The settings a model was trained with, saved and published beside its weights.
+
+A state dict alone cannot be loaded: the network's shape comes from the model settings and the feature
+vocabularies' sizes, and a new item must be encoded and walked from the way the training items were.
+Every reader of published weights (export, the inductive evaluation, new items, warm start) builds the
+network from this record, never from today's parameters, which may have changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinsage.data.features import FeatureConfig
+from pinsage.graph.config import NeighbourConfig
+from pinsage.model.pinsage import ModelConfig, PinSage
+
+SECTIONS = ("model", "features", "neighbourhood")
+
+
+class TrainedWith(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelConfig
+    features: FeatureConfig = Field(description="how item features were encoded (new items get the same)")
+    neighbourhood: NeighbourConfig = Field(description="how neighbourhoods were sampled (new items get the same)")
+    feature_sizes: dict[str, int] = Field(description="input sizes of the projector: items, vocabularies, dense width")
+    vocabulary_digest: str = Field(description="SHA-256 of the feature vocabulary the weights' rows belong to")
+
+    def build_network(self, state_dict: dict[str, torch.Tensor]) -> PinSage:
+        """The trained network, in evaluation mode, with `state_dict` loaded."""
+        network = PinSage(self.feature_sizes, self.model)
+        network.load_state_dict(state_dict)
+        return network.eval()
+
+    def check_vocabulary(self, vocabulary: dict[str, list]) -> None:
+        """Refuse a vocabulary other than the one the weights were trained on: rows would mean other words."""
+        if vocabulary_digest(vocabulary) != self.vocabulary_digest:
+            raise ValueError(
+                "the feature vocabulary is not the one these weights were trained with "
+                "(artifacts of different runs were mixed)"
+            )
+
+    def differences(self, today: dict[str, BaseModel]) -> list[str]:
+        """`section.key: trained X, today Y` for each setting today's parameters would change."""
+        changed = []
+        for section in SECTIONS:
+            trained, now = getattr(self, section).model_dump(), today[section].model_dump()
+            changed += [
+                f"{section}.{key}: trained {trained[key]!r}, today {now[key]!r}"
+                for key in trained
+                if trained[key] != now[key]
+            ]
+        return changed
+
+
+def vocabulary_digest(vocabulary: dict[str, list]) -> str:
+    return hashlib.sha256(json.dumps(vocabulary, sort_keys=True).encode()).hexdigest()

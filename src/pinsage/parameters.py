@@ -1,0 +1,80 @@
+"""Every parameter section of the project and the model that validates it: one place, checked once.
+
+`validate_parameters` runs before the first node (a Kedro hook), so a misspelt section, an unknown key,
+a value out of range, a device the machine lacks or a gate metric the evaluation does not compute costs
+seconds and writes nothing. The validated sections are what nodes receive; no node reads a raw dict.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from pinsage.data.features import FeatureConfig
+from pinsage.data.sources.registry import DataConfig
+from pinsage.data.split import SplitConfig
+from pinsage.evaluation.metrics import EvaluationConfig
+from pinsage.graph.config import NeighbourConfig, PairConfig
+from pinsage.graph.hard_negatives import HardNegativeConfig
+from pinsage.lifecycle.publishing import PublishConfig
+from pinsage.lifecycle.retention import RetentionConfig
+from pinsage.model.pinsage import ModelConfig
+from pinsage.serving.embeddings import ExportConfig
+from pinsage.training.config import TrainConfig
+
+
+class ParameterError(ValueError):
+    """A parameter that cannot be used; the message names it (`section.key`)."""
+
+
+class Parameters(BaseModel):
+    """All of `conf/*/parameters*.yml`, after `--params` overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: DataConfig = DataConfig()
+    split: SplitConfig = SplitConfig()
+    features: FeatureConfig = FeatureConfig()
+    neighbourhood: NeighbourConfig = NeighbourConfig()
+    pairs: PairConfig = PairConfig()
+    hard_negatives: HardNegativeConfig = HardNegativeConfig()
+    model: ModelConfig = ModelConfig()
+    training: TrainConfig = TrainConfig()
+    export: ExportConfig = ExportConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    publish: PublishConfig
+    retention: RetentionConfig = RetentionConfig()
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> Parameters:
+        if self.publish.metric not in self.evaluation.metrics:
+            raise ValueError(
+                f"publish.metric {self.publish.metric!r} is not computed with evaluation.k={self.evaluation.k}; "
+                f"choose one of {list(self.evaluation.metrics)}"
+            )
+        return self
+
+
+def validate_parameters(raw: dict) -> Parameters:
+    """The validated parameters, or a ParameterError naming every bad one as `section.key`."""
+    try:
+        parameters = Parameters.model_validate(raw)
+    except ValidationError as err:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {e['msg']}" for e in err.errors()]
+        raise ParameterError("invalid parameters:\n  " + "\n  ".join(problems)) from None
+    for section in ("training", "export"):
+        _check_device(section, getattr(parameters, section).device)
+    return parameters
+
+
+def _check_device(section: str, device: str) -> None:
+    try:
+        kind = torch.device(device)
+    except RuntimeError as err:
+        raise ParameterError(f"{section}.device: {device!r} is not a torch device ({err})") from None
+    if kind.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"{section}.device: {device!r} asked for, but this machine has no CUDA device")
+    if kind.type == "cuda" and kind.index is not None and kind.index >= torch.cuda.device_count():
+        raise ParameterError(
+            f"{section}.device: {device!r}, but this machine has {torch.cuda.device_count()} CUDA devices"
+        )

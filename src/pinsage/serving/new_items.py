@@ -1,0 +1,162 @@
+"""Inductive inference: embeddings for items the model never saw, without touching its weights.
+
+This is PinSage's reason to exist. A new item is appended after the trained catalogue (so it has no
+learnt ID vector), encoded with the trained feature vocabularies, attached to the training graph
+through its first interactions, given an importance neighbourhood by random walks from it, and pushed
+through the trained convolutions. Trained items keep their stored features and neighbourhoods, so
+their embeddings are the same as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pinsage.data.features import encode_items
+from pinsage.data.schema import (
+    DataError,
+    canonical_items,
+    dense_columns,
+    extend_user_index,
+    index_events,
+    keep_earliest_pairs,
+    raise_at_first_bad_row,
+)
+from pinsage.data.sources.batches import batch_events, where
+from pinsage.graph.build import build_graph
+from pinsage.graph.sampling import fixed_neighbourhoods
+from pinsage.model.inference import embed_all_items
+from pinsage.model.pinsage import PinSage
+from pinsage.model.trained_with import TrainedWith
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainedItems:
+    """What a trained model knows of its catalogue, and the settings that produced it."""
+
+    features: dict[str, torch.Tensor]
+    vocabulary: dict[str, list]
+    neighbourhoods: dict[str, torch.Tensor]  # "neighbours", "weights"
+    trained_with: TrainedWith
+
+
+@dataclass(frozen=True)
+class AttachedItems:
+    """The catalogue with new items appended, and the training graph's edges with theirs added."""
+
+    items: pd.DataFrame  # catalogue rows 0..n-1, then the new items
+    n_users: int  # known users, then users seen only with new items
+    interactions: pd.DataFrame  # training interactions, then the new items' (indices)
+    new_items: np.ndarray  # indices of the new items in `items`
+
+
+def attach_new_items(
+    catalogue: pd.DataFrame,
+    users: pd.DataFrame,
+    train_interactions: pd.DataFrame,
+    new_items: pd.DataFrame,
+    new_interactions: pd.DataFrame,
+) -> AttachedItems:
+    """Validate the new items and their interactions and index them after the trained ones.
+
+    `new_items` has `item_id` and any canonical item columns; `new_interactions` has `user_id`,
+    `item_id`, `timestamp`, each row on one of the new items. Users not in `users` become new nodes.
+    Items that are already in the trained catalogue (a batch dropped before the last retraining) are
+    skipped with a log line: they keep their trained embeddings.
+    """
+    if "item_id" not in new_items:
+        raise DataError("the new item table has no item_id column")
+    ids = new_items["item_id"].astype(str)
+    raise_at_first_bad_row(
+        ids.duplicated(),
+        lambda row: f"{where(new_items, row)}: item {ids.iloc[row]!r} is listed as new more than once",
+    )
+    trained = ids.isin(catalogue["item_id"].astype(str)).to_numpy()
+    if trained.any():
+        log.info("%d of the new items are already in the trained catalogue and are skipped", int(trained.sum()))
+    new_items, ids = new_items[~trained].reset_index(drop=True), ids[~trained]
+    _check_dense_columns(new_items, dense_columns(catalogue))
+    n = len(catalogue)
+    appended = canonical_items(new_items)
+    appended["item"] += n
+    items = pd.concat([catalogue, appended], ignore_index=True)
+
+    events = batch_events(new_interactions.reset_index(drop=True))
+    events = events[~events["item_id"].isin(catalogue["item_id"].astype(str))].reset_index(drop=True)
+    raise_at_first_bad_row(
+        ~events["item_id"].isin(ids),
+        lambda row: (
+            f"{where(events, row)}: interaction on item {events['item_id'].iloc[row]!r}, "
+            "which is neither a new item nor in the trained catalogue"
+        ),
+    )
+    user_index = extend_user_index(users["user_id"], events["user_id"])
+    # New items are indexed after the catalogue: the item index is the catalogue's ids, then theirs.
+    added = index_events(events, user_index, pd.Index(catalogue["item_id"].astype(str)).append(pd.Index(ids)))
+    return AttachedItems(
+        items=items,
+        n_users=len(user_index),
+        interactions=pd.concat(
+            [train_interactions[["user", "item", "timestamp"]], keep_earliest_pairs(added)], ignore_index=True
+        ),
+        new_items=np.arange(n, len(items)),
+    )
+
+
+def _check_dense_columns(new_items: pd.DataFrame, dense: list[str]) -> None:
+    """New items must carry the dense vector the model was trained with, every value a number."""
+    if new_items.empty or not dense:  # a day without new items is a normal day
+        return
+    missing = [c for c in dense if c not in new_items]
+    if missing:
+        raise DataError(
+            f"the new items lack {len(missing)} of the {len(dense)} dense columns the model was trained with "
+            f"(first: {missing[0]!r})"
+        )
+    values = new_items[dense].apply(pd.to_numeric, errors="coerce")
+
+    def describe(row: int) -> str:
+        column = dense[int(np.flatnonzero(values.iloc[row].isna().to_numpy())[0])]
+        return f"{where(new_items, row)}: {column} is missing or not a number"
+
+    raise_at_first_bad_row(values.isna().any(axis=1), describe)
+
+
+def new_item_inputs(
+    attached: AttachedItems, trained: TrainedItems
+) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    """Feature rows and neighbourhoods for catalogue + new items, trained rows unchanged.
+
+    Only the new items are walked from (on the graph with their edges), exactly as the fixed
+    neighbourhoods of export walk from trained items, so a new item is described like a trained one.
+    """
+    new = torch.as_tensor(attached.new_items)
+    new_rows = attached.items.iloc[attached.new_items]
+    degree = np.bincount(attached.interactions["item"].to_numpy(), minlength=len(attached.items))
+    encoded = encode_items(new_rows, degree[attached.new_items], trained.vocabulary, trained.trained_with.features)
+    features = {name: torch.cat([trained.features[name], encoded[name]]) for name in trained.features}
+    graph = build_graph(attached.interactions, n_users=attached.n_users, n_items=len(attached.items))
+    neighbours, weights = fixed_neighbourhoods(graph, trained.trained_with.neighbourhood, items=new)
+    return (
+        features,
+        torch.cat([trained.neighbourhoods["neighbours"], neighbours]),
+        torch.cat([trained.neighbourhoods["weights"], weights]),
+    )
+
+
+def embed_with_new_items(
+    network: PinSage,
+    attached: AttachedItems,
+    trained: TrainedItems,
+    chunk_size: int = 65536,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Embeddings [len(attached.items), dim] of the catalogue and the new items, by layer-wise inference."""
+    features, neighbours, weights = new_item_inputs(attached, trained)
+    return embed_all_items(network, features, neighbours, weights, chunk_size=chunk_size, device=device)

@@ -1,0 +1,47 @@
+"""Every benchmark runs, in a seconds-long smoke mode, through the same entry points as the pipeline,
+so none can rot unnoticed. Only that they run and print their figures is checked: speed is never
+asserted in a test (these machines are noisy); the scripts' own figures are for people."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+EXPECTED = {
+    "ablation.py": ["| project default (conf/base) |", "| itemknn |"],
+    "throughput.py": ["this project:", "pairs/s"],
+    "inference.py": ["gives the layer-wise embeddings: True"],
+    "scale.py": ["growth x2 pins:", "train_epoch"],
+    "faiss_index.py": ["Flat (exact)", "HNSW32"],
+}
+
+
+def test_every_benchmark_has_a_smoke_test():
+    assert {p.name for p in (PROJECT_ROOT / "benchmarks").glob("*.py")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_benchmark_runs_in_smoke_mode(script, tmp_path):
+    extra = (
+        ["--out", str(tmp_path), "--rungs", "max-pooling", "project default (conf/base)"]
+        if script == "ablation.py"
+        else []
+    )
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / script), "--smoke", *extra],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TQDM_DISABLE="1", MPLBACKEND="Agg"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for line in EXPECTED[script]:
+        assert line in result.stdout, result.stdout[-3000:]
+    if script == "ablation.py":
+        assert (tmp_path / "ablation.md").exists() and (tmp_path / "ablation.png").exists()

@@ -1,0 +1,67 @@
+"""Bad input gets an error that names the file, the row and the column."""
+
+import pytest
+
+from pinsage.data.schema import DataError
+from pinsage.data.sources.files import SourceFiles
+from pinsage.data.sources.movielens import load_movielens
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        SourceFiles(tmp_path / "nowhere")
+
+
+def test_missing_file(ml100k_dir):
+    (ml100k_dir / "u.data").unlink()
+    with pytest.raises(DataError, match=r"u\.data.*missing"):
+        load_movielens("ml-100k", SourceFiles(ml100k_dir))
+
+
+def test_wrong_separator(ml100k_dir):
+    (ml100k_dir / "u.data").write_text("1,1,5,874965758\n1,2,3,876893171\n")
+    with pytest.raises(DataError, match=r"u\.data.*expected 4 fields.*wrong separator"):
+        load_movielens("ml-100k", SourceFiles(ml100k_dir))
+
+
+def test_missing_column(csv_dir):
+    (csv_dir / "ratings.csv").write_text("userId,movieId,rating\n1,1,4.0\n")
+    with pytest.raises(DataError, match=r"ratings\.csv.*missing column.*timestamp"):
+        load_movielens("ml-latest-small", SourceFiles(csv_dir))
+
+
+def test_non_numeric_id(ml100k_dir):
+    (ml100k_dir / "u.data").write_text("1\t1\t5\t874965758\nbob\t2\t3\t876893171\n")
+    with pytest.raises(DataError, match=r"u\.data, line 2: column 'user_id' has non-numeric value 'bob'"):
+        load_movielens("ml-100k", SourceFiles(ml100k_dir))
+
+
+def test_non_numeric_timestamp(csv_dir):
+    (csv_dir / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,4.0,yesterday\n")
+    with pytest.raises(DataError, match=r"ratings\.csv, line 3: column 'timestamp'.*'yesterday'"):
+        load_movielens("ml-latest-small", SourceFiles(csv_dir))
+
+
+def test_empty_file(ml1m_dir):
+    (ml1m_dir / "ratings.dat").write_text("")
+    with pytest.raises(DataError, match=r"ratings\.dat: file is empty"):
+        load_movielens("ml-1m", SourceFiles(ml1m_dir))
+
+
+def test_short_row(ml1m_dir):
+    (ml1m_dir / "ratings.dat").write_text("1::10::5::978300760\n1::20::3\n")
+    with pytest.raises(DataError, match=r"ratings\.dat, line 2"):
+        load_movielens("ml-1m", SourceFiles(ml1m_dir))
+
+
+def test_interaction_with_unknown_item(ml100k_dir):
+    (ml100k_dir / "u.data").write_text("1\t1\t5\t874965758\n1\t99\t3\t876893171\n")
+    with pytest.raises(DataError, match=r"event row 2 refers to item '99'"):
+        load_movielens("ml-100k", SourceFiles(ml100k_dir))
+
+
+def test_neither_folder_nor_zip(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text("hello")
+    with pytest.raises(DataError, match="neither a folder nor a zip"):
+        SourceFiles(path)

@@ -1,0 +1,35 @@
+import numpy as np
+
+from pinsage.data.schema import dense_columns, validate
+from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
+
+
+def test_seeded_and_sized():
+    world = SyntheticWorld(n_pins=200, n_boards=100, n_topics=10, dense_dim=4, seed=3)
+    a, b = generate_world(world), generate_world(world)
+    validate(a)
+    assert a.interactions.equals(b.interactions) and a.items.equals(b.items)
+    assert len(a.items) == 200 and len(a.users) == 100
+    assert dense_columns(a.items) == ["dense_0", "dense_1", "dense_2", "dense_3"]
+    assert len(a.interactions) > 100 * 10
+    other = generate_world(world.model_copy(update={"seed": 4}))
+    assert not other.interactions.equals(a.interactions)
+
+
+def test_topics_are_planted():
+    """A board's consecutive saves share a topic far more often than chance, so there is signal."""
+    world = SyntheticWorld(n_pins=400, n_boards=200, n_topics=20, dense_dim=0, seed=0)
+    data = generate_world(world)
+    # The topic is hidden, but its words are not: topic words are "t<topic * words_per_topic + j>".
+    topic = np.array(
+        [
+            int(next(w for w in text.split() + ["t-1"] if w.startswith("t"))[1:]) // world.words_per_topic
+            for text in data.items["text"]
+        ]
+    )
+    events = data.interactions.sort_values(["user", "timestamp"], kind="stable")
+    same_board = events["user"].to_numpy()[1:] == events["user"].to_numpy()[:-1]
+    items = events["item"].to_numpy()
+    known = (topic[items[1:]] >= 0) & (topic[items[:-1]] >= 0) & same_board
+    same_topic = (topic[items[1:]] == topic[items[:-1]])[known].mean()
+    assert same_topic > 0.4  # chance is 1/20

@@ -1,0 +1,63 @@
+import pandas as pd
+
+from pinsage.data.split import hold_out_items, split_by_time, split_last
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["user", "item", "timestamp"])
+
+
+def test_last_is_test_second_to_last_is_validation():
+    events = frame([(0, 1, 30), (0, 2, 10), (0, 3, 20), (0, 4, 40)])
+    train, val, test = split_by_time(events)
+    assert train["item"].tolist() == [2, 3]
+    assert val["item"].tolist() == [1]
+    assert test["item"].tolist() == [4]
+
+
+def test_equal_timestamps_keep_source_order():
+    events = frame([(0, 7, 5), (0, 8, 5), (0, 9, 5), (0, 6, 1)])
+    train, val, test = split_by_time(events)
+    # All at t=5: the one that came last in the source is the latest.
+    assert test["item"].tolist() == [9] and val["item"].tolist() == [8]
+    assert train["item"].tolist() == [6, 7]
+    again = split_by_time(events)
+    assert all(a.equals(b) for a, b in zip((train, val, test), again, strict=True))
+
+
+def test_one_and_two_interaction_users():
+    events = frame([(0, 1, 1), (1, 2, 1), (1, 3, 2), (2, 1, 1), (2, 2, 2), (2, 3, 3)])
+    train, val, test = split_by_time(events)
+    assert train[train["user"] == 0]["item"].tolist() == [1]  # one event: train only
+    assert 0 not in set(val["user"]) | set(test["user"])
+    assert train[train["user"] == 1]["item"].tolist() == [2]  # two events: train + test
+    assert test[test["user"] == 1]["item"].tolist() == [3] and 1 not in set(val["user"])
+    assert len(train) + len(val) + len(test) == len(events)
+
+
+def test_split_last_keeps_each_users_latest_apart():
+    events = frame([(0, 1, 30), (0, 2, 10), (1, 3, 5), (2, 4, 1), (2, 5, 2)])
+    earlier, last = split_last(events)
+    assert sorted(zip(last["user"], last["item"], strict=True)) == [(0, 1), (2, 5)]
+    assert sorted(zip(earlier["user"], earlier["item"], strict=True)) == [(0, 2), (1, 3), (2, 4)]  # user 1: one event
+
+
+def test_item_hold_out_removes_items_entirely_and_reindexes_the_rest():
+    items = pd.DataFrame({"item": range(10), "item_id": [f"i{i}" for i in range(10)]})
+    users = pd.DataFrame({"user": range(3), "user_id": ["u0", "u1", "u2"]})
+    events = frame([(u, i, 10 * u + i) for u in range(3) for i in range(10)])
+    held = hold_out_items(events, items, users, fraction=0.3, seed=0)
+    assert len(held.held_out_items) == 3 and len(held.catalogue) == 7
+    assert held.catalogue["item"].tolist() == list(range(7))
+    gone = set(held.held_out_items["item_id"])
+    assert not gone & set(held.catalogue["item_id"])
+    # Every event on a held-out item left with it, by source ids; the rest were re-indexed.
+    assert len(held.held_out_interactions) == 9 and set(held.held_out_interactions["item_id"]) == gone
+    kept_ids = held.catalogue["item_id"].to_numpy()[held.interactions["item"].to_numpy()]
+    assert len(held.interactions) == 21 and not gone & set(kept_ids)
+    assert list(zip(held.interactions["user"], kept_ids, held.interactions["timestamp"], strict=True)) == [
+        (u, f"i{i}", 10 * u + i) for u in range(3) for i in range(10) if f"i{i}" not in gone
+    ]
+    again = hold_out_items(events, items, users, fraction=0.3, seed=0)
+    assert again.held_out_items.equals(held.held_out_items)
+    assert hold_out_items(events, items, users, fraction=0.0, seed=0).interactions.equals(events)

@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from pinsage.evaluation.metrics import EvaluationQueries, evaluate, metrics_from_ranks, ranks
+from pinsage.evaluation.scorers import embedding_scorer, itemknn_scorer, popularity_scorer
+
+
+def test_latest_training_item_is_the_query_and_training_items_are_excluded():
+    train = pd.DataFrame({"user": [0, 0, 0], "item": [3, 1, 2], "timestamp": [1, 3, 2]})
+    held_out = pd.DataFrame({"user": [0], "item": [4], "timestamp": [9]})
+    queries = EvaluationQueries(train, held_out, n_users=1, n_items=6)
+    assert queries.queries.tolist() == [1]
+    seen_queries = []
+
+    def scorer(q):
+        seen_queries.extend(q.tolist())
+        # Training items 1, 2, 3 score highest but are excluded; then 5 beats the target 4.
+        return np.array([[0.0, 9.0, 9.0, 9.0, 2.0, 3.0]])
+
+    assert ranks(scorer, queries).tolist() == [2]
+    assert seen_queries == [1]
+
+
+def test_ties_are_broken_by_item_index():
+    train = pd.DataFrame({"user": [0], "item": [0], "timestamp": [1]})
+    held_out = pd.DataFrame({"user": [0], "item": [3], "timestamp": [2]})
+    queries = EvaluationQueries(train, held_out, 1, 5)
+    assert ranks(lambda q: np.ones((1, 5)), queries).tolist() == [3]  # items 1 and 2 tie ahead
+
+
+def test_metrics_from_ranks():
+    m = metrics_from_ranks(np.array([1, 2, 11]), k=10)
+    assert m["hits@10"] == pytest.approx(2 / 3)
+    assert m["ndcg@10"] == pytest.approx((1 + 1 / np.log2(3)) / 3)
+    assert m["mrr"] == pytest.approx((1 + 0.5 + 1 / 11) / 3)
+
+
+def test_itemknn_is_cosine_of_user_sets():
+    train = pd.DataFrame({"user": [0, 0, 1, 1, 2], "item": [0, 1, 0, 2, 1], "timestamp": range(5)})
+    x = np.zeros((3, 3))
+    x[train["user"], train["item"]] = 1
+    norms = np.sqrt(x.sum(0))
+    expected = (x.T @ x) / np.outer(norms, norms)
+    np.testing.assert_allclose(itemknn_scorer(train, 3, 3)(np.array([2, 0])), expected[[2, 0]])
+
+
+def test_popularity_and_embedding_scorers():
+    train = pd.DataFrame({"user": [0, 1, 1], "item": [2, 2, 0], "timestamp": range(3)})
+    assert popularity_scorer(train, 3)(np.array([0, 1])).tolist() == [[1, 0, 2], [1, 0, 2]]
+    e = np.eye(3, dtype=np.float32)
+    assert embedding_scorer(e)(np.array([1])).tolist() == [[0, 1, 0]]
+
+
+def test_perfect_scorer_hits_everything():
+    train = pd.DataFrame({"user": [0, 1], "item": [0, 1], "timestamp": [1, 1]})
+    held_out = pd.DataFrame({"user": [0, 1], "item": [2, 3], "timestamp": [2, 2]})
+    queries = EvaluationQueries(train, held_out, 2, 4)
+    oracle = {0: 2, 1: 3}
+
+    def scorer(q):
+        s = np.zeros((len(q), 4))
+        s[np.arange(len(q)), [oracle[i] for i in q]] = 1
+        return s
+
+    assert evaluate(scorer, queries, k=10)["hits@10"] == 1.0 and evaluate(scorer, queries, k=10)["mrr"] == 1.0

@@ -1,0 +1,434 @@
+"""The Kedro wiring: a slice through SequentialRunner, and the real `kedro run` on tiny data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.project import configure_project
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from pinsage.graph.build import USER_TO_ITEM
+from pinsage.parameters import validate_parameters
+from pinsage.pipeline_registry import register_pipelines
+from tests.conftest import PROJECT_ROOT
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so the test can look at intermediate results."""
+
+    def _release(self) -> None:
+        pass
+
+
+TINY = {
+    "data.synthetic.n_pins": 300,
+    "data.synthetic.n_boards": 200,
+    "data.synthetic.n_topics": 10,
+    "training.epochs": 2,
+    "training.batches_per_epoch": 10,
+    "training.batch_size": 64,
+    "training.num_negatives": 50,
+    "neighbourhood.inference_random_walks": 20,
+}
+
+
+def test_ingest_to_graph_slice_with_sequential_runner():
+    import yaml
+
+    configure_project("pinsage")
+    pipelines = register_pipelines()
+    params = {}
+    for name in ("ingest", "split", "features", "graph"):
+        params.update(yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{name}.yml").read_text()))
+    params["data"]["synthetic"].update(n_pins=200, n_boards=100, n_topics=5)
+    batch = pd.DataFrame({"user_id": ["new-board", "board0"], "item_id": ["pin1", "pin1"], "timestamp": [9, 10]})
+    validated = validate_parameters(params | {"publish": {"artifacts": []}})
+    catalog = DataCatalog(
+        {f"params:{k}": MemoryDataset(getattr(validated, k)) for k in params}
+        | {"interaction_batches": MemoryDataset({"batches/day1.csv": lambda: batch})}
+        | {
+            name: KeptDataset()
+            for name in ("training_graph", "val_interactions", "test_interactions", "users", "catalogue")
+        }
+    )
+    pipeline = pipelines["ingest"] + pipelines["split"] + pipelines["features"] + pipelines["graph"]
+    SequentialRunner().run(pipeline, catalog)
+    graph = catalog.load("training_graph")
+    users, items = graph.edges(etype=USER_TO_ITEM)
+    edges = set(zip(users.tolist(), items.tolist(), strict=True))
+    for held_out in ("val_interactions", "test_interactions"):
+        frame = catalog.load(held_out)
+        assert len(frame) and not edges & set(zip(frame["user"], frame["item"], strict=True))
+    neighbourhoods = catalog.load("item_neighbourhoods")
+    assert graph.num_nodes("item") == len(catalog.load("catalogue")) == 180  # 10% held out
+    assert neighbourhoods["neighbours"].shape == (180, params["neighbourhood"]["num_neighbors"])
+    assert catalog.load("users")["user_id"].iloc[-1] == "new-board"  # a batch's new user
+
+
+def fresh_project(root: Path) -> Path:
+    """A copy of the project's configuration in a scratch folder, so runs write only there."""
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / "src").mkdir()  # the package itself is imported from its installed (editable) copy
+    (root / "conf" / "local").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory) -> Path:
+    """A project that has run the tiny `train` pipeline once and published it. Tests only read it."""
+    root = fresh_project(tmp_path_factory.mktemp("trained"))
+    result = kedro_run(root, "--pipeline=train", params_arg(TINY))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+@pytest.fixture
+def project(trained_project, tmp_path) -> Path:
+    """This test's own copy of the trained project, so tests never see each other's runs."""
+    return Path(shutil.copytree(trained_project, tmp_path / "project", symlinks=True))
+
+
+def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="400")
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", "run", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def params_arg(values: dict) -> str:
+    return "--params=" + ",".join(f"{k}={v}" for k, v in values.items())
+
+
+def latest(path: Path) -> Path:
+    """The newest version of a versioned dataset."""
+    return sorted(path.iterdir())[-1] / path.name
+
+
+def test_kedro_run_train_end_to_end(trained_project):
+    project = trained_project
+    metrics = json.loads(latest(project / "data/08_reporting/metrics.json").read_text())
+    assert set(metrics) == {"pinsage", "popularity", "itemknn"}
+    for method in metrics.values():
+        assert set(method) == {"val", "test"}
+        assert {"hits@10", "ndcg@10", "mrr"} <= set(method["test"])
+    report = latest(project / "data/08_reporting/recall_report.md").read_text()
+    assert "| PinSage |" in report and "Item-kNN" in report
+    embeddings = latest(project / "data/07_model_output/item_embeddings.parquet")
+    import pandas as pd
+
+    table = pd.read_parquet(embeddings)
+    assert len(table) == 270 and set(table.columns) == {"item", "item_id", "embedding"}  # 10% held out
+    assert "## New items (inductive)" in report and "| Features-only cosine |" in report
+    inductive = json.loads(latest(project / "data/08_reporting/new_item_metrics.json").read_text())
+    assert inductive["items"] == 30 and set(inductive["methods"]) == {
+        "pinsage",
+        "pinsage_cold",
+        "popularity",
+        "itemknn",
+        "features",
+    }
+    assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
+    pointer = json.loads((project / "data/09_published/published.json").read_text())
+    trained_with = json.loads(
+        (
+            project / "data/06_models/trained_with.json" / pointer["artifacts"]["trained_with"] / "trained_with.json"
+        ).read_text()
+    )
+    assert trained_with["model"]["hidden_dim"] == 64 and trained_with["feature_sizes"]["n_items"] == 270
+
+
+def test_promotion_gate_publishes_or_refuses_with_exit_code_3(project):
+    pointer = project / "data/09_published/published.json"
+    first = json.loads(pointer.read_text())  # the trained project's run published itself
+    assert first["metric"] == "hits@10"
+    assert (project / "data/08_reporting/metrics.json" / first["version"]).is_dir()
+    refused = kedro_run(project, "--pipeline=evaluate", "--params=publish.tolerance=-1.0")
+    assert refused.returncode == 3
+    assert "the published version stays" in " ".join((refused.stdout + refused.stderr).split())
+    assert json.loads(pointer.read_text()) == first
+    accepted = kedro_run(project, "--pipeline=evaluate")
+    assert accepted.returncode == 0, accepted.stderr[-3000:]
+    assert json.loads(pointer.read_text())["version"] > first["version"]
+
+
+def test_model_pipeline_trains_data_parallel_with_torchrun(project):
+    weights = project / "data/06_models/pinsage_state_dict.pt"
+    before = set(weights.iterdir())
+    result = kedro_run(
+        project,
+        "--pipeline=model",
+        params_arg({**TINY, "training.processes": 2, "training.checkpoint_path": "null"}),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(set(weights.iterdir()) - before) == 1
+    history = json.loads(latest(project / "data/06_models/training_history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_notebook_runs_on_the_published_run(trained_project, monkeypatch):
+    project = trained_project
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("PINSAGE_PROJECT", str(project))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the inline backend draws into the notebook
+    notebook = nbformat.read(PROJECT_ROOT / "notebooks/explore_embeddings.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
+    ).execute()
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "published run" in printed and "270 items" in printed
+    assert printed.count("    0.") + printed.count("    1.") >= 50  # ten neighbours for each of five items
+    images = [o for cell in notebook.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the map was drawn
+
+
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=20000",
+    "--window-size=1300,1700",
+)
+# Opens the app with a light theme, no feature tour and no sidebar, then shows the `train` pipeline.
+PRIME_PAGE = """<script>
+localStorage.setItem("KedroViz", JSON.stringify({theme: "light", showFeatureHints: false,
+  visible: {sidebar: false, miniMap: false, code: false}}));
+location.replace("/?pid=train");
+</script>"""
+
+
+def test_kedro_viz_build_draws_the_train_pipeline_with_previews(project, tmp_path):
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true")
+    built = subprocess.run(
+        [sys.executable, "-m", "kedro", "viz", "build", "--include-previews"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0 and "Success" in built.stdout + built.stderr, built.stderr[-3000:]
+    site = project / "build"
+    nodes = [json.loads(p.read_text()) for p in (site / "api/nodes").iterdir()]
+    previews = {Path(n["filepath"]).name: n for n in nodes if n.get("preview")}
+    assert "hits@10" in json.dumps(previews["metrics.json"]["preview"])
+    assert previews["training_curve.png"]["preview_type"] == "ImagePreview"
+    assert "recall_report.md" in previews or "new_item_metrics.json" in previews
+
+    browser = shutil.which("chromium")
+    if browser is None:
+        if os.environ.get("PINSAGE_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this part")
+    (site / "prime.html").write_text(PRIME_PAGE)
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/prime.html"
+    screenshot = Path(os.environ.get("PINSAGE_LINEAGE_SCREENSHOT", tmp_path / "train.png")).resolve()
+    try:
+        dom = subprocess.run(
+            [browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", url],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        ).stdout
+        subprocess.run(
+            [browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'shot'}", f"--screenshot={screenshot}", url],
+            capture_output=True,
+            timeout=180,
+            check=True,
+        )
+    finally:
+        server.shutdown()
+    import re
+
+    drawn = set(re.findall(r'<text class="pipeline-node__text[^>]*>([^<]*)', dom))
+    configure_project("pinsage")
+    train = register_pipelines()["train"]
+    assert {n.name for n in train.nodes} <= drawn, sorted(drawn)
+    assert {"model_weights", "item_embeddings", "metrics", "recall_report"} <= drawn
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
+
+
+def test_warm_start_from_the_published_model_or_says_why_not(project):
+    published = json.loads((project / "data/09_published/published.json").read_text())
+    warm = kedro_run(project, "--pipeline=model", params_arg({**TINY, "training.warm_start": "true"}))
+    assert warm.returncode == 0, warm.stderr[-3000:]
+    log = " ".join((warm.stdout + warm.stderr).split())
+    version = published["artifacts"]["model_weights"]
+    assert f"warm start from published model {version}: carried over 270/270 items" in log
+    wider = kedro_run(
+        project, "--pipeline=model", params_arg({**TINY, "training.warm_start": "true", "model.hidden_dim": 8})
+    )
+    assert wider.returncode == 0, wider.stderr[-3000:]
+    assert "(hidden size or feature widths changed): training from scratch" in " ".join(
+        (wider.stdout + wider.stderr).split()
+    )
+
+
+def test_runtime_params_merge_softly(trained_project):
+    project = trained_project
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params={"data": {"synthetic": {"n_pins": 70}}}) as s:
+        params = s.load_context().params
+    data = params["data"]  # a validated DataConfig: Kedro instantiates the type the ingest node declares
+    assert data.synthetic.n_pins == 70 and data.synthetic.n_boards == 1500 and data.source == "synthetic"
+
+
+def test_bad_input_fails_clearly_and_leaves_earlier_outputs_alone(project, tmp_path):
+    before = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
+    assert before
+    bad = tmp_path / "pins"
+    bad.mkdir()
+    (bad / "pins.csv").write_text("pin_id\np1\n")
+    (bad / "saves.csv").write_text("board_id,pin_id,timestamp\nb1,p1,1\nb1,p2,2\n")
+    result = kedro_run(project, "--pipeline=train", params_arg({"data.source": "pins", "data.path": bad}))
+    assert result.returncode != 0
+    assert "event row 2 refers to item 'p2'" in " ".join(result.stderr.split())
+    after = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
+    assert after == before
+
+
+def test_embed_new_items_adds_them_under_a_new_version_without_retraining(project):
+    import pandas as pd
+
+    held_out = pd.read_parquet(latest(project / "data/03_primary/held_out_items.parquet"))
+    events = pd.read_parquet(latest(project / "data/03_primary/held_out_interactions.parquet"))
+    for folder, frame in (("new_items", held_out.iloc[:10]), ("new_item_interactions", events)):
+        (project / "data/01_raw" / folder).mkdir(parents=True, exist_ok=True)
+        frame.to_csv(project / "data/01_raw" / folder / "2026-11-28.csv", index=False)
+    mine = events["item_id"].isin(held_out["item_id"].iloc[:10])
+    events[mine].to_csv(project / "data/01_raw/new_item_interactions/2026-11-28.csv", index=False)
+    published = json.loads((project / "data/09_published/published.json").read_text())
+    artifacts = published["artifacts"]
+    weights = project / "data/06_models/pinsage_state_dict.pt" / artifacts["model_weights"] / "pinsage_state_dict.pt"
+    before = pd.read_parquet(
+        project
+        / "data/07_model_output/item_embeddings.parquet"
+        / artifacts["item_embeddings"]
+        / "item_embeddings.parquet"
+    )
+    models_before = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())
+    result = kedro_run(project, "--pipeline=embed_new_items", params_arg(TINY))
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
+    assert len(after) == len(before) + 10
+    assert after["item_id"].tolist() == before["item_id"].tolist() + held_out["item_id"].iloc[:10].tolist()
+    assert np.allclose(np.stack(after["embedding"][: len(before)]), np.stack(before["embedding"]), atol=1e-6)
+    assert sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir()) == models_before  # no training
+    now = json.loads((project / "data/09_published/published.json").read_text())
+    assert now["artifacts"]["model_weights"] == artifacts["model_weights"]
+    assert now["artifacts"]["item_embeddings"] == now["artifacts"]["embedding_index"] == now["version"]
+    assert now["version"] > published["version"] and now["value"] == published["value"]
+    assert weights.exists()
+    index = sorted((project / "data/07_model_output/embedding_index.faiss").iterdir())[-1]
+    import faiss
+
+    assert faiss.read_index(str(index / "embedding_index.faiss")).ntotal == len(after)
+
+
+def test_retention_keeps_the_newest_runs_and_the_published_one(project):
+    versions = lambda: {v.name for v in (project / "data").glob("0*/*/*") if v.is_dir()}  # noqa: E731
+    assert kedro_run(project, "--pipeline=evaluate").returncode == 0  # a second run
+    assert len(versions()) >= 2
+    refused = kedro_run(
+        project, "--pipeline=train", params_arg({**TINY, "retention.keep_runs": 1, "publish.tolerance": -1.0})
+    )
+    assert refused.returncode == 3  # not published, and still cleaned up
+    pointer = json.loads((project / "data/09_published/published.json").read_text())
+    published = {pointer["version"], *pointer["artifacts"].values()}
+    newest = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())[-1].name
+    assert versions() == published | {newest} and newest not in published
+    # The published run's artifacts still load: new items are embedded with its model.
+    again = kedro_run(project, "--pipeline=embed_new_items", "--params=retention.keep_runs=1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert not list((project / "data/.trash").iterdir())
+
+
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        ("--params=trainin.epochs=1", "trainin: Extra inputs are not permitted"),
+        ("--params=training.epochs=0", "training.epochs: Input should be greater than or equal to 1"),
+        ("--params=data.synthetic.n_pins=1", "data.synthetic.n_pins: Input should be greater than or equal to 10"),
+        ("--params=evaluation.k=20", "publish.metric 'hits@10' is not computed with evaluation.k=20"),
+        ("--params=training.device=cuda", "training.device: 'cuda' asked for, but this machine has no CUDA device"),
+    ],
+)
+def test_bad_parameters_fail_before_any_node_runs(project, params, named):
+    before = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
+    result = kedro_run(project, "--pipeline=train", params)
+    assert result.returncode != 0
+    assert named in " ".join(result.stderr.split()), result.stderr[-2000:]
+    assert "Running node" not in result.stdout + result.stderr
+    assert {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")} == before
+
+
+def test_new_items_are_embedded_with_the_published_settings_when_todays_differ(project):
+    held_out = pd.read_parquet(latest(project / "data/03_primary/held_out_items.parquet"))
+    (project / "data/01_raw/new_items").mkdir(parents=True, exist_ok=True)
+    held_out.iloc[:5].to_csv(project / "data/01_raw/new_items/batch.csv", index=False)
+    result = kedro_run(
+        project, "--pipeline=embed_new_items", "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = " ".join((result.stdout + result.stderr).split())
+    assert "today's parameters differ from those the published model" in log
+    assert "model.hidden_dim: trained 64, today 8" in log and "neighbourhood.num_neighbors: trained 10, today 3" in log
+    table = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
+    assert len(table) == 275 and len(table["embedding"].iloc[-1]) == 64
+
+
+def test_torchrun_command_line_trains_on_the_catalog_in_the_named_environment(project):
+    """`--env` is honoured: the environment's parameters (one epoch here) are the ones trained with."""
+    (project / "conf/short").mkdir()
+    (project / "conf/short/parameters.yml").write_text(
+        "training:\n  epochs: 1\n  batches_per_epoch: 3\n  batch_size: 64\n  num_negatives: 50\n"
+        "  checkpoint_path: null\n"
+    )
+    history = project / "data/06_models/training_history.json"
+    before = set(history.iterdir())
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1")
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
+            "-m", "pinsage.pipelines.model.torchrun", "--project-path", str(project), "--env", "short",
+        ],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (new,) = set(history.iterdir()) - before
+    assert [h["epoch"] for h in json.loads((new / "training_history.json").read_text())] == [1]
+    assert (project / "data/06_models/trained_with.json" / new.name / "trained_with.json").exists()

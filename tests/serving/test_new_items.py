@@ -1,0 +1,177 @@
+"""Inductive inference: items the model never saw get embeddings, trained items keep theirs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pinsage.data.features import FeatureConfig, encode_items
+from pinsage.data.schema import DataError
+from pinsage.data.sources.batches import concat_batches
+from pinsage.graph.config import NeighbourConfig
+from pinsage.jobs.evaluate import evaluate_new_items
+from pinsage.jobs.train import TrainSettings, fit
+from pinsage.model.inference import embed_all_items
+from pinsage.model.pinsage import ModelConfig, PinSage
+from pinsage.serving.new_items import TrainedItems, attach_new_items, embed_with_new_items, new_item_inputs
+from pinsage.training.config import TrainConfig
+from tests.worlds import planted_world, trained_with
+
+
+@pytest.fixture(scope="module")
+def world():
+    """A planted-topic world with 15% of its items held out of everything the model is trained on."""
+    w = planted_world(held_out=0.15, n_pins=600, n_boards=600, n_topics=30, saves_per_board=20, dense_dim=8, seed=3)
+    inputs = w.inputs
+    return {
+        "users": w.users,
+        "held": w.held,
+        "train": w.train,
+        "features": inputs.features,
+        "vocabulary": inputs.vocabulary,
+        "neighbourhoods": inputs.neighbourhoods,
+        "inputs": inputs,
+        "trained": TrainedItems(
+            inputs.features, inputs.vocabulary, inputs.neighbourhoods, trained_with(w, ModelConfig(hidden_dim=16))
+        ),
+    }
+
+
+def untrained_model(world) -> PinSage:
+    torch.manual_seed(0)
+    return PinSage(world["trained"].trained_with.feature_sizes, ModelConfig(hidden_dim=16))
+
+
+def test_new_items_are_appended_and_attached_through_their_interactions(world):
+    held = world["held"]
+    attached = attach_new_items(
+        held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
+    )
+    n = len(held.catalogue)
+    assert attached.new_items.tolist() == list(range(n, n + len(held.held_out_items)))
+    assert attached.items["item_id"].iloc[n:].tolist() == held.held_out_items["item_id"].tolist()
+    added = attached.interactions.iloc[len(world["train"]) :]
+    assert len(added) == len(held.held_out_interactions) and (added["item"] >= n).all()
+    ids = attached.items["item_id"].to_numpy()[added["item"].to_numpy()]
+    assert ids.tolist() == held.held_out_interactions["item_id"].tolist()
+
+
+def test_trained_items_keep_their_embeddings_and_new_items_get_graph_neighbours(world):
+    held, model = world["held"], untrained_model(world)
+    attached = attach_new_items(
+        held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
+    )
+    n = len(held.catalogue)
+    every = embed_with_new_items(model, attached, world["trained"])
+    trained = embed_all_items(model, world["features"], *world["neighbourhoods"].values())
+    torch.testing.assert_close(every[:n], trained)
+    assert every.shape == (len(attached.items), 16) and torch.isfinite(every).all()
+    # With one hop per walk, a new item's neighbours are the items its first users interacted with.
+    new_item = int(attached.interactions["item"].iloc[-1])
+    one_hop = NeighbourConfig(inference_random_walks=50, num_traversals=1)
+    _, neighbours, weights = new_item_inputs(
+        attached,
+        replace(
+            world["trained"], trained_with=world["trained"].trained_with.model_copy(update={"neighbourhood": one_hop})
+        ),
+    )
+    its_users = attached.interactions.loc[attached.interactions["item"] == new_item, "user"]
+    co_items = set(attached.interactions.loc[attached.interactions["user"].isin(its_users), "item"]) - {new_item}
+    found = set(neighbours[new_item][weights[new_item] > 0].tolist())
+    assert found and found <= co_items
+
+
+def test_new_items_are_encoded_with_the_trained_vocabularies(world):
+    catalogue, features, vocabulary = world["held"].catalogue, world["features"], world["vocabulary"]
+    degree = np.bincount(world["train"]["item"], minlength=len(catalogue))
+    again = encode_items(catalogue.iloc[:50], degree[:50], vocabulary, FeatureConfig())
+    for name, tensor in again.items():
+        torch.testing.assert_close(tensor, features[name][:50])
+
+
+def batches(tmp_path, name: str, frame: pd.DataFrame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return {str(path): lambda: pd.read_csv(path, dtype={"user_id": str, "item_id": str})}
+
+
+def test_bad_new_items_fail_naming_file_and_line(world, tmp_path):
+    held = world["held"]
+    dense = {f"dense_{i}": [0.1, 0.2] for i in range(8)}
+    items = concat_batches(
+        batches(tmp_path, "items.csv", pd.DataFrame({"item_id": ["n1", "n2"], **dense})), ("item_id",)
+    )
+    events = concat_batches(
+        batches(
+            tmp_path,
+            "events.csv",
+            pd.DataFrame({"user_id": ["b1", "b2"], "item_id": ["n1", "n9"], "timestamp": [1, 2]}),
+        ),
+        ("user_id", "item_id", "timestamp"),
+    )
+    with pytest.raises(DataError, match=r"events\.csv, line 3: interaction on item 'n9'"):
+        attach_new_items(held.catalogue, world["users"], world["train"], items, events)
+    no_dense = concat_batches(batches(tmp_path, "bare.csv", pd.DataFrame({"item_id": ["n1"]})), ("item_id",))
+    with pytest.raises(DataError, match="lack 8 of the 8 dense columns"):
+        attach_new_items(held.catalogue, world["users"], world["train"], no_dense, events.iloc[:1])
+    twice = concat_batches(
+        batches(tmp_path, "a.csv", pd.DataFrame({"item_id": ["n1"], **{k: [0.0] for k in dense}}))
+        | batches(tmp_path, "b.csv", pd.DataFrame({"item_id": ["n1"], **{k: [0.0] for k in dense}})),
+        ("item_id",),
+    )
+    with pytest.raises(DataError, match=r"b\.csv, line 2: item 'n1' is listed as new more than once"):
+        attach_new_items(held.catalogue, world["users"], world["train"], twice, events.iloc[:1])
+
+
+def test_items_trained_since_are_skipped_not_duplicated(world):
+    held = world["held"]
+    already = held.catalogue.iloc[:2].drop(columns="item")
+    attached = attach_new_items(
+        held.catalogue,
+        world["users"],
+        world["train"],
+        pd.concat([already, held.held_out_items.iloc[:3]]),
+        pd.DataFrame({"user_id": ["board1"], "item_id": [already["item_id"].iloc[0]], "timestamp": [5]}),
+    )
+    assert len(attached.new_items) == 3 and len(attached.interactions) == len(world["train"])
+
+
+def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
+    """The inductive learning test: a briefly trained model, items it never saw, and their users."""
+    settings = TrainSettings(
+        neighbourhood=NeighbourConfig(inference_random_walks=50),
+        model=ModelConfig(hidden_dim=32),
+        training=TrainConfig(epochs=3, batches_per_epoch=60, batch_size=128, num_negatives=100, seed=0),
+    )
+    result = fit(world["inputs"], settings)
+    model = result.trained_with.build_network(result.state_dict)
+    trained = replace(world["trained"], trained_with=result.trained_with)
+    held = world["held"]
+    result = evaluate_new_items(
+        model,
+        held.catalogue,
+        world["users"],
+        world["train"],
+        held.held_out_items,
+        held.held_out_interactions,
+        trained,
+        k=10,
+    )
+    hits = {name: m["hits@10"] for name, m in result["methods"].items()}
+    assert result["items"] == 90 and result["methods"]["pinsage"]["users"] > 100
+    assert hits["pinsage"] > 1.5 * hits["popularity"], hits
+    assert len({m["users"] for m in result["methods"].values()}) == 1  # one protocol for every method
+
+
+def test_a_day_without_new_items_attaches_nothing(world):
+    """A scheduled `embed_new_items` run on a day with no files: the trained catalogue, unchanged."""
+    held = world["held"]
+    nothing = concat_batches({}, ("item_id",))
+    no_events = concat_batches({}, ("user_id", "item_id", "timestamp"))
+    attached = attach_new_items(held.catalogue, world["users"], world["train"], nothing, no_events)
+    assert len(attached.new_items) == 0 and len(attached.items) == len(held.catalogue)
+    assert len(attached.interactions) == len(world["train"])
