@@ -46,8 +46,9 @@ def build_item_features(
     seen[train["item"].to_numpy()] = True
     degree = np.bincount(train["item"].to_numpy(), minlength=n)
 
-    category_vocab = _vocabulary((_categories(items)[i] for i in np.flatnonzero(seen)), min_count=1)
-    words = _words(items)
+    # Each item's bags are built once: rebuilding the list per item made this step quadratic.
+    categories, words = _categories(items), _words(items)
+    category_vocab = _vocabulary((categories[i] for i in np.flatnonzero(seen)), min_count=1)
     word_vocab = _vocabulary((set(words[i]) for i in np.flatnonzero(seen)), min_count=config.min_token_count)
     year_counts = Counter(int(y) for y in items["year"].to_numpy()[seen] if y > 0)
     vocabulary: dict[str, list] = {
