@@ -7,10 +7,12 @@ import logging
 from pathlib import Path
 
 from kedro.framework.hooks import hook_impl
+from kedro.io import AbstractDataset
 
-from pinsage.lifecycle.publishing import decide, read_pointer, write_pointer
+from pinsage.lifecycle.publishing import check_publishable, decide, read_pointer, write_pointer
 from pinsage.lifecycle.retention import apply_retention
 from pinsage.parameters import Parameters, validate_parameters
+from pinsage.serving.embeddings import embedding_matrix
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,11 @@ class PublishAndRetain:
 
     def __init__(self) -> None:
         self._versioned_paths: list[Path] = []
+        self._conf_catalog: dict = {}
 
     @hook_impl
     def after_catalog_created(self, conf_catalog: dict) -> None:
+        self._conf_catalog = conf_catalog
         self._versioned_paths = [
             Path(entry["filepath"])
             for entry in conf_catalog.values()
@@ -90,23 +94,51 @@ class PublishAndRetain:
 
     def _publish(self, run_id: str, pipeline, catalog) -> None:
         outputs = pipeline.all_outputs()
-        if "metrics" not in outputs and not ("published_run" in pipeline.inputs() and "item_embeddings" in outputs):
+        embedded_new_items = (
+            "metrics" not in outputs and "published_run" in pipeline.inputs() and "item_embeddings" in outputs
+        )
+        if "metrics" not in outputs and not embedded_new_items:
             return
         config = catalog.load("params:publish")
         published = read_pointer(config.pointer)
-
-        if "metrics" not in outputs:  # new items embedded with the published model: same model, more items
+        if embedded_new_items:  # the published model's embeddings with the new items: same model, more items
             artifacts = {**published["artifacts"], **{name: run_id for name in config.artifacts if name in outputs}}
-            write_pointer(config.pointer, run_id, config.metric, published["value"], artifacts)
+            value, users, dataset = float(published["value"]), config.min_users, published.get("dataset")
+        else:
+            artifacts = {
+                name: run_id if name in outputs else catalog.get(name).resolve_load_version()
+                for name in config.artifacts
+            }
+            validation = self._load("metrics", run_id)["pinsage"]["val"]
+            value, users = float(validation[config.metric]), int(validation["users"])
+            identity = "dataset_identity"
+            dataset = self._load(
+                identity, run_id if identity in outputs else catalog.get(identity).resolve_load_version()
+            )
+        problems = self._check(value, users, artifacts, config)
+        if problems:
+            reason = "; ".join(problems) + "; the published version stays"
+            log.error("not published: %s", reason)
+            raise PromotionRefused(reason)
+        if embedded_new_items:
+            write_pointer(config.pointer, run_id, config.metric, value, artifacts, dataset)
             log.info("published run %s: the published model's embeddings with the new items", run_id)
             return
-        value = float(catalog.load("metrics")["pinsage"]["val"][config.metric])
-        decision = decide(value, published, config)
+        decision = decide(value, published, config, dataset)
         if not decision.publish:
             log.error("not published: %s", decision.reason)
             raise PromotionRefused(decision.reason)
-        artifacts = {
-            name: run_id if name in outputs else catalog.get(name).resolve_load_version() for name in config.artifacts
-        }
-        write_pointer(config.pointer, run_id, config.metric, value, artifacts)
+        write_pointer(config.pointer, run_id, config.metric, value, artifacts, dataset)
         log.info("published run %s: %s", run_id, decision.reason)
+
+    def _check(self, value: float, users: int, artifacts: dict[str, str], config) -> list[str]:
+        """The gate's checks on exactly the embedding table and index it would publish."""
+        if not {"item_embeddings", "embedding_index"} <= set(artifacts):
+            return ["publish.artifacts must include item_embeddings and embedding_index, which are served"]
+        embeddings = embedding_matrix(self._load("item_embeddings", artifacts["item_embeddings"]))
+        index = self._load("embedding_index", artifacts["embedding_index"])
+        return check_publishable(value, users, embeddings, index, config)
+
+    def _load(self, name: str, version: str):
+        """A dataset at a given version, whatever a concurrent run wrote since."""
+        return AbstractDataset.from_config(name, self._conf_catalog[name], load_version=version).load()

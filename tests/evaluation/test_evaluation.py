@@ -64,3 +64,13 @@ def test_perfect_scorer_hits_everything():
         return s
 
     assert evaluate(scorer, queries, k=10)["hits@10"] == 1.0 and evaluate(scorer, queries, k=10)["mrr"] == 1.0
+
+
+def test_nan_scores_are_an_error_not_hits():
+    """NaN compares false with everything, so a NaN model used to rank every target first (HITS@10 = 1.0)."""
+    train = pd.DataFrame({"user": [0, 1], "item": [0, 1], "timestamp": [1, 1]})
+    held_out = pd.DataFrame({"user": [0, 1], "item": [2, 3], "timestamp": [2, 2]})
+    queries = EvaluationQueries(train, held_out, n_users=2, n_items=4)
+    nan_scores = lambda q: np.full((len(q), 4), np.nan)  # noqa: E731
+    with pytest.raises(ValueError, match="scores are not finite"):
+        evaluate(nan_scores, queries, k=10)

@@ -1,27 +1,88 @@
 import json
 
-from pinsage.lifecycle.publishing import PublishConfig, decide, read_pointer, write_pointer
+import numpy as np
+
+from pinsage.data.sources.registry import DataConfig, dataset_identity
+from pinsage.lifecycle.publishing import (
+    PublishConfig,
+    check_publishable,
+    decide,
+    read_pointer,
+    write_pointer,
+)
+from pinsage.serving.index import build_inner_product_index
 
 
 def test_first_run_is_published_and_worse_runs_are_not(tmp_path):
     config = PublishConfig(pointer=str(tmp_path / "published.json"), tolerance=0.01, artifacts=["model_weights"])
-    assert decide(0.2, None, config).publish
-    published = {"version": "v1", "value": 0.20}
-    assert decide(0.195, published, config).publish  # within tolerance
-    refused = decide(0.18, published, config)
+    dataset = dataset_identity(DataConfig())
+    assert decide(0.2, None, config, dataset).publish
+    published = {"version": "v1", "value": 0.20, "dataset": dataset}
+    assert decide(0.195, published, config, dataset).publish  # within tolerance
+    refused = decide(0.18, published, config, dataset)
     assert not refused.publish and "v1" in refused.reason and "stays" in refused.reason
 
 
 def test_pointer_is_replaced_whole(tmp_path):
     path = tmp_path / "pub" / "published.json"
     assert read_pointer(path) is None
-    write_pointer(path, "v1", "hits@10", 0.2, {"model_weights": "v1", "item_embeddings": "v1"})
-    write_pointer(path, "v3", "hits@10", 0.21, {"model_weights": "v1", "item_embeddings": "v2"})
+    dataset = {"source": "synthetic"}
+    write_pointer(path, "v1", "hits@10", 0.2, {"model_weights": "v1", "item_embeddings": "v1"}, dataset)
+    write_pointer(path, "v3", "hits@10", 0.21, {"model_weights": "v1", "item_embeddings": "v2"}, dataset)
     assert read_pointer(path) == {
         "version": "v3",
         "metric": "hits@10",
         "value": 0.21,
         "artifacts": {"model_weights": "v1", "item_embeddings": "v2"},
+        "dataset": dataset,
     }
     assert [p.name for p in path.parent.iterdir()] == ["published.json"]  # no temporary files left
     json.loads(path.read_text())
+
+
+def unit_rows(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+CONFIG = PublishConfig(artifacts=["model_weights"], min_users=50)
+
+
+def test_a_healthy_run_has_nothing_against_it():
+    embeddings = unit_rows(200)
+    assert check_publishable(0.2, 300, embeddings, build_inner_product_index(embeddings), CONFIG) == []
+
+
+def test_nan_embeddings_a_nan_metric_and_too_few_users_are_refused():
+    """A NaN model scored HITS@10 = 1.0, and so did a dataset with one validation user: both were published."""
+    embeddings = unit_rows(200)
+    index = build_inner_product_index(embeddings)
+    broken = embeddings.copy()
+    broken[7] = np.nan
+    assert "embeddings: 1 rows are not finite (first: row 7)" in check_publishable(0.2, 300, broken, index, CONFIG)
+    assert any("not finite" in p for p in check_publishable(float("nan"), 300, embeddings, index, CONFIG))
+    (few,) = check_publishable(1.0, 1, embeddings, index, CONFIG)
+    assert "measured on 1 users, fewer than publish.min_users = 50" in few
+
+
+def test_an_index_of_other_embeddings_is_refused():
+    """After a kill, an evaluation-only run published one run's embeddings with another run's index."""
+    embeddings = unit_rows(200)
+    assert any(
+        "index holds 199 vectors, the embedding table 200 rows" in p
+        for p in check_publishable(0.2, 300, embeddings, build_inner_product_index(embeddings[:199]), CONFIG)
+    )
+    other = build_inner_product_index(unit_rows(200, seed=1))
+    assert any("do not find themselves first" in p for p in check_publishable(0.2, 300, embeddings, other, CONFIG))
+
+
+def test_runs_are_compared_only_with_a_published_run_of_the_same_dataset(tmp_path):
+    movielens = dataset_identity(DataConfig(source="ml-100k", path=str(tmp_path)))
+    synthetic = dataset_identity(DataConfig())
+    assert movielens != synthetic
+    assert dataset_identity(DataConfig(source="ml-100k", path=str(tmp_path / "." / ""))) == movielens
+    published = {"version": "v1", "value": 0.9, "dataset": synthetic}
+    config = PublishConfig(pointer=str(tmp_path / "p.json"), artifacts=["model_weights"])
+    decision = decide(0.1, published, config, movielens)
+    assert decision.publish and "no published run of this dataset" in decision.reason
+    assert not decide(0.1, published, config, synthetic).publish

@@ -432,3 +432,40 @@ def test_torchrun_command_line_trains_on_the_catalog_in_the_named_environment(pr
     (new,) = set(history.iterdir()) - before
     assert [h["epoch"] for h in json.loads((new / "training_history.json").read_text())] == [1]
     assert (project / "data/06_models/trained_with.json" / new.name / "trained_with.json").exists()
+
+
+def test_the_gate_refuses_a_metric_measured_on_too_few_users(project):
+    """A dataset with one validation user scored HITS@10 = 1.0 and was published, blocking later runs."""
+    pointer = (project / "data/09_published/published.json").read_text()
+    result = kedro_run(project, "--pipeline=evaluate", "--params=publish.min_users=100000")
+    assert result.returncode == 3
+    assert "fewer than publish.min_users = 100000" in " ".join((result.stdout + result.stderr).split())
+    assert (project / "data/09_published/published.json").read_text() == pointer
+
+
+def test_the_gate_refuses_an_index_built_from_other_embeddings(project):
+    """After a kill between embed_all_items and build_faiss_index, an evaluation-only run published one
+    run's embeddings with another run's index."""
+    import faiss
+
+    pointer = (project / "data/09_published/published.json").read_text()
+    stray = project / "data/07_model_output/embedding_index.faiss/9999-01-01T00.00.00.000Z/embedding_index.faiss"
+    stray.parent.mkdir()
+    vectors = np.random.default_rng(0).normal(size=(270, 64)).astype(np.float32)
+    index = faiss.IndexFlatIP(64)
+    index.add(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    faiss.write_index(index, str(stray))
+    result = kedro_run(project, "--pipeline=evaluate")
+    assert result.returncode == 3
+    assert "do not find themselves first in the index" in " ".join((result.stdout + result.stderr).split())
+    assert (project / "data/09_published/published.json").read_text() == pointer
+
+
+def test_the_gate_compares_only_runs_of_the_same_dataset(project):
+    """A run on another dataset was compared with the published run of a different one and refused."""
+    other_world = params_arg({**TINY, "publish.tolerance": -1.0, "data.synthetic.seed": 5})
+    result = kedro_run(project, "--pipeline=train", other_world)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no published run of this dataset" in " ".join((result.stdout + result.stderr).split())
+    pointer = json.loads((project / "data/09_published/published.json").read_text())
+    assert pointer["dataset"]["source"] == "synthetic" and "world" in pointer["dataset"]

@@ -175,3 +175,13 @@ def test_a_day_without_new_items_attaches_nothing(world):
     attached = attach_new_items(held.catalogue, world["users"], world["train"], nothing, no_events)
     assert len(attached.new_items) == 0 and len(attached.items) == len(held.catalogue)
     assert len(attached.interactions) == len(world["train"])
+
+
+def test_a_new_item_with_a_non_finite_dense_value_is_rejected(world, tmp_path):
+    """It would get a NaN embedding, published in the table and the index."""
+    held = world["held"]
+    dense = {f"dense_{i}": [0.1] for i in range(8)} | {"dense_3": ["inf"]}
+    items = concat_batches(batches(tmp_path, "items.csv", pd.DataFrame({"item_id": ["n1"], **dense})), ("item_id",))
+    no_events = concat_batches({}, ("user_id", "item_id", "timestamp"))
+    with pytest.raises(DataError, match=r"items\.csv, line 2: dense_3 is not a finite number"):
+        attach_new_items(held.catalogue, world["users"], world["train"], items, no_events)

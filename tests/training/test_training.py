@@ -10,7 +10,7 @@ from pinsage.jobs.train import TrainSettings, fit
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.training.config import TrainConfig
-from pinsage.training.loop import learning_rate_factor, train_loop
+from pinsage.training.loop import TrainingDiverged, learning_rate_factor, train_loop
 from pinsage.training.loss import batch_loss
 from pinsage.training.minibatch import MinibatchProducer
 from tests.worlds import planted_world
@@ -190,3 +190,13 @@ def test_a_warm_start_keeps_its_starting_weights_when_no_epoch_beats_them(world)
     assert result.best_epoch == 0 and [h["epoch"] for h in result.history] == [1, 2]
     for name, tensor in start.items():
         torch.testing.assert_close(result.state_dict[name], tensor, rtol=0, atol=0)
+
+
+def test_a_non_finite_loss_stops_training_naming_the_batch_and_the_feature(world):
+    features = {name: tensor.clone() for name, tensor in world.inputs.features.items()}
+    features["dense"][:, 0] = float("inf")  # what one `inf` in a dense column used to become
+    config = TrainConfig(epochs=1, batches_per_epoch=3, batch_size=32, num_negatives=10)
+    with pytest.raises(
+        TrainingDiverged, match=r"epoch 1, batch 1: the loss is nan.*non-finite values in feature 'dense'"
+    ):
+        train_loop(fresh_model(world, 8), features, make_sampler(world, config), config)

@@ -62,6 +62,10 @@ def ranks(scorer: Scorer, queries: EvaluationQueries, batch_size: int | None = N
     for start in range(0, len(queries), batch_size):
         rows = slice(start, start + batch_size)
         scores = np.asarray(scorer(queries.queries[rows]), dtype=np.float64).copy()
+        if not np.isfinite(scores).all():
+            # NaN compares false with everything, so it would rank every target first: a broken model
+            # would score HITS@k = 1.0 and be published.
+            raise ValueError("scores are not finite (NaN or inf): the model or its embeddings are broken")
         seen = queries.seen[queries.users[rows]].tocoo()
         scores[seen.row, seen.col] = -np.inf
         targets = queries.targets[rows]

@@ -1,8 +1,11 @@
-"""The promotion gate: publish a run's embeddings only if validation did not get worse.
+"""The promotion gate: publish a run's embeddings only if they are sound and validation did not get worse.
 
-The published run is named by a small pointer file (JSON: the run's version and its validation
-metric), replaced atomically, so a reader, or a killed run, never sees a half-written pointer and the
-published version only ever changes to a complete run's.
+The published run is named by a small pointer file (JSON: the run's version, its validation metric,
+the version of each artifact it serves and the dataset it was trained on), replaced atomically, so a
+reader, or a killed run, never sees a half-written pointer and the published version only ever changes
+to a complete run's. Before comparing, the gate checks what it would publish: a NaN model, an index
+built from other embeddings, or a metric measured on a handful of users would otherwise be published
+and then block every healthy run after it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.atomic import write_atomically
@@ -27,6 +31,12 @@ class PublishConfig(BaseModel):
     tolerance: float = Field(
         0.005, description="publish unless the new run is worse than the published one by more than this"
     )
+    min_users: int = Field(
+        50, ge=1, description="a validation metric measured on fewer users is too noisy to publish on"
+    )
+    self_hit_sample: int = Field(
+        100, ge=1, description="items whose nearest neighbour in the index must be themselves (index ↔ table)"
+    )
 
 
 @dataclass(frozen=True)
@@ -40,9 +50,49 @@ def read_pointer(path: str | Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def decide(new_value: float, published: dict | None, config: PublishConfig) -> Decision:
+def check_publishable(value: float, users: int, embeddings: np.ndarray, index: Any, config: PublishConfig) -> list[str]:
+    """What is wrong with publishing these embeddings and this index on this validation figure (empty: nothing)."""
+    problems = []
+    if not np.isfinite(value):
+        problems.append(f"validation {config.metric} is not finite ({value})")
+    if users < config.min_users:
+        problems.append(
+            f"validation {config.metric} was measured on {users} users, fewer than publish.min_users = "
+            f"{config.min_users}: too few to trust"
+        )
+    broken = ~np.isfinite(embeddings).all(axis=1)
+    if broken.any():
+        problems.append(
+            f"embeddings: {int(broken.sum())} rows are not finite (first: row {int(np.flatnonzero(broken)[0])})"
+        )
+    if index.ntotal != len(embeddings) or index.d != embeddings.shape[1]:
+        problems.append(
+            f"the index holds {index.ntotal} vectors, the embedding table {len(embeddings)} rows "
+            f"(dimensions {index.d} and {embeddings.shape[1]}): they are not one run's"
+        )
+    elif not broken.any() and len(embeddings):
+        rows = np.random.default_rng(0).choice(len(embeddings), min(config.self_hit_sample, len(embeddings)), False)
+        scores, found = index.search(np.ascontiguousarray(embeddings[rows]), 1)
+        own = (embeddings[rows] * embeddings[rows]).sum(axis=1)
+        # An exact duplicate may come first; then it scores exactly what the item itself scores.
+        missed = (found[:, 0] != rows) & (np.abs(scores[:, 0] - own) > 1e-4)
+        if missed.any():
+            problems.append(
+                f"{int(missed.sum())} of {len(rows)} sampled items do not find themselves first in the index: "
+                "the index was built from other embeddings"
+            )
+    return problems
+
+
+def decide(new_value: float, published: dict | None, config: PublishConfig, dataset: dict) -> Decision:
     if published is None:
         return Decision(True, f"nothing is published yet; publishing with val {config.metric} {new_value:.4f}")
+    if published.get("dataset") != dataset:
+        return Decision(
+            True,
+            f"no published run of this dataset (run {published['version']} was trained on "
+            f"{published.get('dataset')}); publishing with val {config.metric} {new_value:.4f}",
+        )
     old_value = float(published["value"])
     if new_value >= old_value - config.tolerance:
         return Decision(
@@ -57,14 +107,16 @@ def decide(new_value: float, published: dict | None, config: PublishConfig) -> D
     )
 
 
-def write_pointer(path: str | Path, version: str, metric: str, value: float, artifacts: dict[str, str]) -> None:
+def write_pointer(
+    path: str | Path, version: str, metric: str, value: float, artifacts: dict[str, str], dataset: dict
+) -> None:
     """Name `version` as the published run, and the version of each artifact it serves.
 
     Artifacts are recorded one by one because they need not share the run's version: an evaluation-only
     run scores an earlier run's embeddings, an Airflow task per node saves under its own version, and
     new items embedded later come with a newer embedding table but the same model.
     """
-    record = {"version": version, "metric": metric, "value": value, "artifacts": artifacts}
+    record = {"version": version, "metric": metric, "value": value, "artifacts": artifacts, "dataset": dataset}
     text = json.dumps(record, indent=2, sort_keys=True)
     write_atomically(path, lambda tmp: Path(tmp).write_text(text))
 

@@ -119,13 +119,15 @@ def _check_dense_columns(new_items: pd.DataFrame, dense: list[str]) -> None:
             f"the new items lack {len(missing)} of the {len(dense)} dense columns the model was trained with "
             f"(first: {missing[0]!r})"
         )
-    values = new_items[dense].apply(pd.to_numeric, errors="coerce")
+    values = new_items[dense].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    # Missing, text, inf and values beyond float32 would all give the item a NaN embedding.
+    bad = ~np.isfinite(values) | (np.abs(values) > np.finfo(np.float32).max)
 
     def describe(row: int) -> str:
-        column = dense[int(np.flatnonzero(values.iloc[row].isna().to_numpy())[0])]
-        return f"{where(new_items, row)}: {column} is missing or not a number"
+        column = dense[int(np.flatnonzero(bad[row])[0])]
+        return f"{where(new_items, row)}: {column} is not a finite number"
 
-    raise_at_first_bad_row(values.isna().any(axis=1), describe)
+    raise_at_first_bad_row(bad.any(axis=1), describe)
 
 
 def new_item_inputs(

@@ -29,6 +29,25 @@ from pinsage.training.minibatch import MinibatchProducer
 log = logging.getLogger(__name__)
 
 
+class TrainingDiverged(RuntimeError):
+    """A non-finite loss or gradient: one more step would make every weight NaN, and the model useless."""
+
+
+def divergence_message(
+    epoch: int, step: int, loss: torch.Tensor, gradient_norm: torch.Tensor, features: dict[str, torch.Tensor]
+) -> str:
+    broken = [name for name, t in features.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    cause = (
+        f"non-finite values in feature {', '.join(map(repr, broken))}: check the input data"
+        if broken
+        else "every input feature is finite, so the optimisation diverged: lower training.lr"
+    )
+    return (
+        f"epoch {epoch + 1}, batch {step + 1}: the loss is {loss.item():.4g} and the gradient norm "
+        f"{gradient_norm.item():.4g}; {cause}. Training stopped; nothing of this run is published."
+    )
+
+
 @dataclass
 class LoopResult:
     state_dict: dict[str, torch.Tensor]  # the best epoch's weights
@@ -117,13 +136,16 @@ def train_loop(
         torch.manual_seed(derive_seed(config.seed, epoch, context.rank))
         total, count = 0.0, 0
         progress = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, mininterval=1.0)
-        for batch in progress:
+        for step, batch in enumerate(progress):
             # bf16 autocast on CUDA halves memory traffic; on CPU nothing changes.
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 loss = batch_loss(network, batch.to(device), config)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            # The norm is of the all-reduced gradients, the same on every rank, so all ranks stop together.
+            gradient_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            if not (torch.isfinite(loss) and torch.isfinite(gradient_norm)):
+                raise TrainingDiverged(divergence_message(epoch, step, loss, gradient_norm, batch.features))
             optimiser.step()
             schedule.step()
             total, count = total + loss.item(), count + 1

@@ -65,3 +65,30 @@ def test_neither_folder_nor_zip(tmp_path):
     path.write_text("hello")
     with pytest.raises(DataError, match="neither a folder nor a zip"):
         SourceFiles(path)
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("inf", "non-finite value 'inf'"),
+        ("-Infinity", "non-finite value '-Infinity'"),
+        ("1e39", "value out of float32 range: '1e39'"),
+    ],
+)
+def test_non_finite_dense_values_are_rejected_with_file_line_and_column(tmp_path, value, problem):
+    """One `inf` in a dense column made every embedding NaN, and the NaN model was published."""
+    from pinsage.data.sources.pins import load_pins
+
+    (tmp_path / "pins.csv").write_text(f"pin_id,dense_0,dense_1\np1,0.5,1.0\np2,0.1,{value}\n")
+    (tmp_path / "saves.csv").write_text("board_id,pin_id,timestamp\nb1,p1,1\nb1,p2,2\n")
+    with pytest.raises(DataError, match=rf"pins\.csv, line 3: column 'dense_1' has (a )?{problem}"):
+        load_pins(SourceFiles(tmp_path))
+
+
+def test_non_finite_years_are_rejected(tmp_path):
+    from pinsage.data.sources.pins import load_pins
+
+    (tmp_path / "pins.csv").write_text("pin_id,year\np1,1999\np2,Infinity\n")
+    (tmp_path / "saves.csv").write_text("board_id,pin_id,timestamp\nb1,p1,1\nb1,p2,2\n")
+    with pytest.raises(DataError, match=r"pins\.csv, line 3: column 'year' has non-finite value 'Infinity'"):
+        load_pins(SourceFiles(tmp_path))

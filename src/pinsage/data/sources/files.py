@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 
 from pinsage.data.schema import DataError, raise_at_first_bad_row
@@ -80,12 +81,14 @@ def read_table(
     header: bool,
     encoding: str | None = None,
     min_fields: int | None = None,
+    float32: list[str] = (),
 ) -> pd.DataFrame:
     """Read one delimited file into a frame with `columns`, checking its shape and numbers.
 
     Without a header, each row must have at least `min_fields` (default: all) fields, and the first
     len(columns) are kept. With a header, every name in `columns` must be present. Every column in
-    `numeric` must parse as a number in every row. Errors name the file, the row and the column.
+    `numeric` must parse as a finite number in every row, and those in `float32` (stored as float32
+    later) must fit its range. Errors name the file, the row and the column.
     """
     label = files.label(name)
     text = decode(files.read_bytes(name), encoding, label)
@@ -136,5 +139,20 @@ def read_table(
                 f"{label}, line {row + first_line}: column {col!r} has non-numeric value {raw.iloc[row]!r}"
             ),
         )
+        # "inf", "Infinity" and "1e999" parse as numbers; one of them turns every embedding into NaN.
+        raise_at_first_bad_row(
+            ~np.isfinite(values.to_numpy(dtype=np.float64)),
+            lambda row, col=col, raw=raw: (
+                f"{label}, line {row + first_line}: column {col!r} has non-finite value {raw.iloc[row]!r}"
+            ),
+        )
+        if col in float32:
+            raise_at_first_bad_row(
+                np.abs(values.to_numpy(dtype=np.float64)) > np.finfo(np.float32).max,
+                lambda row, col=col, raw=raw: (
+                    f"{label}, line {row + first_line}: column {col!r} has a value out "
+                    f"of float32 range: {raw.iloc[row]!r}"
+                ),
+            )
         frame[col] = values
     return frame

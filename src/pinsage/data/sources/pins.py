@@ -43,6 +43,7 @@ def load_pins(files: SourceFiles) -> Dataset:
         sep=",",
         columns=wanted + dense,
         numeric=numeric,
+        float32=dense,
         header=True,
         encoding="utf-8",
     ).rename(columns={"pin_id": "item_id"})

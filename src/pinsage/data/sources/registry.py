@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -50,6 +52,17 @@ class DataConfig(BaseModel):
     raw_dir: str = Field("data/01_raw", description="where a downloaded MovieLens zip is kept")
     min_rating: float | None = Field(None, description="MovieLens: keep ratings at or above this")
     synthetic: SyntheticWorld = SyntheticWorld()
+
+
+def dataset_identity(data: DataConfig) -> dict:
+    """Which dataset a run trained on: the same source read from the same place (for the synthetic world,
+    the same world). The promotion gate compares only runs of one dataset. Interaction batches added
+    since do not change it: a retraining is compared with the model it would replace."""
+    identity: dict = {"source": data.source, "path": str(Path(data.path).resolve()) if data.path else None}
+    if data.source == "synthetic":
+        world = json.dumps(data.synthetic.model_dump(), sort_keys=True)
+        identity["world"] = hashlib.sha256(world.encode()).hexdigest()[:16]
+    return identity
 
 
 def load_source(config: DataConfig) -> Dataset:

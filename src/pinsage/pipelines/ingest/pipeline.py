@@ -9,7 +9,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=ingest_source,
                 inputs=["params:data", "interaction_batches"],
-                outputs=["interactions", "items", "users"],
+                outputs=["interactions", "items", "users", "dataset_identity"],
                 name="ingest_source",
             )
         ]
