@@ -94,10 +94,12 @@ class PublishAndRetain:
 
     def _publish(self, run_id: str, pipeline, catalog) -> None:
         outputs = pipeline.all_outputs()
-        embedded_new_items = (
-            "metrics" not in outputs and "published_run" in pipeline.inputs() and "item_embeddings" in outputs
-        )
+        # New items embedded with the published model read the new-item folders; a run that trains or
+        # exports without evaluating (say `--to-nodes=build_faiss_index`) has no figure to publish on.
+        embedded_new_items = "new_items" in pipeline.inputs() and "item_embeddings" in outputs
         if "metrics" not in outputs and not embedded_new_items:
+            if "item_embeddings" in outputs or "model_weights" in outputs:
+                log.warning("this run did not evaluate: nothing is published (run the evaluate pipeline to)")
             return
         config = catalog.load("params:publish")
         published = read_pointer(config.pointer)

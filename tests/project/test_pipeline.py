@@ -469,3 +469,12 @@ def test_the_gate_compares_only_runs_of_the_same_dataset(project):
     assert "no published run of this dataset" in " ".join((result.stdout + result.stderr).split())
     pointer = json.loads((project / "data/09_published/published.json").read_text())
     assert pointer["dataset"]["source"] == "synthetic" and "world" in pointer["dataset"]
+
+
+def test_a_partial_run_that_did_not_evaluate_publishes_nothing(project):
+    """`--to-nodes=build_faiss_index` was published without any evaluation, inheriting the earlier metric."""
+    pointer = (project / "data/09_published/published.json").read_text()
+    result = kedro_run(project, "--pipeline=train", "--to-nodes=build_faiss_index", params_arg(TINY))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "did not evaluate: nothing is published" in " ".join((result.stdout + result.stderr).split())
+    assert (project / "data/09_published/published.json").read_text() == pointer
