@@ -9,7 +9,7 @@ from pathlib import Path
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset
 
-from pinsage.lifecycle.publishing import check_publishable, decide, read_pointer, write_pointer
+from pinsage.lifecycle.publishing import check_publishable, decide, published_versions, read_pointer, write_pointer
 from pinsage.lifecycle.retention import apply_retention
 from pinsage.parameters import Parameters, validate_parameters
 from pinsage.serving.embeddings import embedding_matrix
@@ -82,8 +82,7 @@ class PublishAndRetain:
         config = catalog.load("params:retention")
         if config.keep_runs is None:
             return
-        published = read_pointer(catalog.load("params:publish").pointer)
-        protected = set(published["artifacts"].values()) | {published["version"]} if published else set()
+        protected = published_versions(read_pointer(catalog.load("params:publish").pointer))
         deleted = apply_retention(self._versioned_paths, config.keep_runs, protected, Path(config.trash))
         if deleted:
             log.info(
@@ -123,14 +122,14 @@ class PublishAndRetain:
             log.error("not published: %s", reason)
             raise PromotionRefused(reason)
         if embedded_new_items:
-            write_pointer(config.pointer, run_id, config.metric, value, artifacts, dataset)
+            write_pointer(config.pointer, run_id, config.metric, value, artifacts, dataset, config.keep_published)
             log.info("published run %s: the published model's embeddings with the new items", run_id)
             return
         decision = decide(value, published, config, dataset)
         if not decision.publish:
             log.error("not published: %s", decision.reason)
             raise PromotionRefused(decision.reason)
-        write_pointer(config.pointer, run_id, config.metric, value, artifacts, dataset)
+        write_pointer(config.pointer, run_id, config.metric, value, artifacts, dataset, config.keep_published)
         log.info("published run %s: %s", run_id, decision.reason)
 
     def _check(self, value: float, users: int, artifacts: dict[str, str], config) -> list[str]:

@@ -1,13 +1,16 @@
 import json
 
 import numpy as np
+import pytest
 
 from pinsage.data.sources.registry import DataConfig, dataset_identity
 from pinsage.lifecycle.publishing import (
     PublishConfig,
     check_publishable,
     decide,
+    published_versions,
     read_pointer,
+    roll_back,
     write_pointer,
 )
 from pinsage.serving.index import build_inner_product_index
@@ -29,7 +32,9 @@ def test_pointer_is_replaced_whole(tmp_path):
     dataset = {"source": "synthetic"}
     write_pointer(path, "v1", "hits@10", 0.2, {"model_weights": "v1", "item_embeddings": "v1"}, dataset)
     write_pointer(path, "v3", "hits@10", 0.21, {"model_weights": "v1", "item_embeddings": "v2"}, dataset)
-    assert read_pointer(path) == {
+    record = read_pointer(path)
+    assert [p["version"] for p in record.pop("previous")] == ["v1"]
+    assert record == {
         "version": "v3",
         "metric": "hits@10",
         "value": 0.21,
@@ -86,3 +91,17 @@ def test_runs_are_compared_only_with_a_published_run_of_the_same_dataset(tmp_pat
     decision = decide(0.1, published, config, movielens)
     assert decision.publish and "no published run of this dataset" in decision.reason
     assert not decide(0.1, published, config, synthetic).publish
+
+
+def test_the_pointer_remembers_earlier_publications_and_rolls_back_to_them(tmp_path):
+    path = tmp_path / "published.json"
+    dataset = {"source": "synthetic"}
+    for version in ("v1", "v2", "v3"):
+        write_pointer(path, version, "hits@10", 0.2, {"model_weights": version}, dataset, keep=2)
+    record = read_pointer(path)
+    assert record["version"] == "v3" and [p["version"] for p in record["previous"]] == ["v2"]
+    assert published_versions(record) == {"v2", "v3"}  # what retention must keep
+    back = roll_back(path)
+    assert back["version"] == "v2" and read_pointer(path)["version"] == "v2" and back["previous"] == []
+    with pytest.raises(ValueError, match="no earlier publication to roll back to"):
+        roll_back(path)

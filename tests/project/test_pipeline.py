@@ -383,6 +383,8 @@ def test_retention_keeps_the_newest_runs_and_the_published_one(project):
         ("--params=trainin.epochs=1", "trainin: Extra inputs are not permitted"),
         ("--params=training.epochs=0", "training.epochs: Input should be greater than or equal to 1"),
         ("--params=data.synthetic.n_pins=1", "data.synthetic.n_pins: Input should be greater than or equal to 10"),
+        ("--params=retention.keep_runs=0", "retention.keep_runs: Input should be greater than or equal to 1"),
+        ("--params=export.chunk_size=0", "export.chunk_size: Input should be greater than or equal to 1"),
         ("--params=evaluation.k=20", "publish.metric 'hits@10' is not computed with evaluation.k=20"),
         ("--params=training.device=cuda", "training.device: 'cuda' asked for, but this machine has no CUDA device"),
     ],
@@ -478,3 +480,19 @@ def test_a_partial_run_that_did_not_evaluate_publishes_nothing(project):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "did not evaluate: nothing is published" in " ".join((result.stdout + result.stderr).split())
     assert (project / "data/09_published/published.json").read_text() == pointer
+
+
+def test_rollback_puts_the_previous_publication_back_and_retention_kept_it(project):
+    first = json.loads((project / "data/09_published/published.json").read_text())
+    assert kedro_run(project, "--pipeline=evaluate").returncode == 0  # a second publication
+    second = json.loads((project / "data/09_published/published.json").read_text())
+    assert second["version"] > first["version"] and second["previous"][0]["version"] == first["version"]
+    rolled = kedro_run(project, "--pipeline=rollback", "--params=retention.keep_runs=1")
+    assert rolled.returncode == 0, rolled.stderr[-3000:]
+    log = " ".join((rolled.stdout + rolled.stderr).split())
+    assert f"rolled back from run {second['version']} to run {first['version']}" in log
+    now = json.loads((project / "data/09_published/published.json").read_text())
+    assert now["version"] == first["version"] and now["artifacts"] == first["artifacts"]
+    # Retention (keep_runs=1) kept the restored run's artifacts: its model still embeds new items.
+    again = kedro_run(project, "--pipeline=embed_new_items")
+    assert again.returncode == 0, again.stderr[-3000:]

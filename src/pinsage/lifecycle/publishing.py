@@ -34,6 +34,9 @@ class PublishConfig(BaseModel):
     min_users: int = Field(
         50, ge=1, description="a validation metric measured on fewer users is too noisy to publish on"
     )
+    keep_published: int = Field(
+        3, ge=1, description="publications kept restorable: retention never deletes them, rollback restores them"
+    )
     self_hit_sample: int = Field(
         100, ge=1, description="items whose nearest neighbour in the index must be themselves (index ↔ table)"
     )
@@ -108,15 +111,53 @@ def decide(new_value: float, published: dict | None, config: PublishConfig, data
 
 
 def write_pointer(
-    path: str | Path, version: str, metric: str, value: float, artifacts: dict[str, str], dataset: dict
+    path: str | Path,
+    version: str,
+    metric: str,
+    value: float,
+    artifacts: dict[str, str],
+    dataset: dict,
+    keep: int = 3,
 ) -> None:
     """Name `version` as the published run, and the version of each artifact it serves.
 
     Artifacts are recorded one by one because they need not share the run's version: an evaluation-only
     run scores an earlier run's embeddings, an Airflow task per node saves under its own version, and
-    new items embedded later come with a newer embedding table but the same model.
+    new items embedded later come with a newer embedding table but the same model. The `keep - 1`
+    publications before this one are remembered, so retention keeps them and `roll_back` can restore them.
     """
+    current = read_pointer(path)
+    earlier = [_without_history(current), *current.get("previous", [])] if current else []
     record = {"version": version, "metric": metric, "value": value, "artifacts": artifacts, "dataset": dataset}
+    _write(path, {**record, "previous": earlier[: keep - 1]})
+
+
+def published_versions(record: dict | None) -> set[str]:
+    """Every version the pointer's publications serve: what retention must never delete."""
+    if record is None:
+        return set()
+    return {
+        version
+        for publication in (record, *record.get("previous", []))
+        for version in (publication["version"], *publication["artifacts"].values())
+    }
+
+
+def roll_back(path: str | Path) -> dict:
+    """Publish again the publication before the current one; the record now published."""
+    current = read_pointer(path)
+    if not current or not current.get("previous"):
+        raise ValueError(f"{path}: there is no earlier publication to roll back to")
+    restored, *older = current["previous"]
+    _write(path, {**restored, "previous": older})
+    return {**restored, "previous": older, "rolled_back_from": current["version"]}
+
+
+def _without_history(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key != "previous"}
+
+
+def _write(path: str | Path, record: dict) -> None:
     text = json.dumps(record, indent=2, sort_keys=True)
     write_atomically(path, lambda tmp: Path(tmp).write_text(text))
 
