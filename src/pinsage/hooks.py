@@ -11,12 +11,14 @@ from kedro.io import AbstractDataset
 
 from pinsage.lifecycle.publishing import check_publishable, decide, published_versions, read_pointer, write_pointer
 from pinsage.lifecycle.retention import apply_retention
+from pinsage.lifecycle.run_lock import RunLock, RunLockHeld
 from pinsage.parameters import Parameters, validate_parameters
 from pinsage.serving.embeddings import embedding_matrix
 
 log = logging.getLogger(__name__)
 
 REFUSED_EXIT_CODE = 3
+LOCKED_EXIT_CODE = 4
 
 
 class PromotionRefused(SystemExit):
@@ -24,6 +26,14 @@ class PromotionRefused(SystemExit):
 
     def __init__(self, reason: str):
         super().__init__(REFUSED_EXIT_CODE)
+        self.reason = reason
+
+
+class RunRefused(SystemExit):
+    """Ends `kedro run` with exit code 4 before any node ran: another run is writing in this project."""
+
+    def __init__(self, reason: str):
+        super().__init__(LOCKED_EXIT_CODE)
         self.reason = reason
 
 
@@ -54,13 +64,15 @@ class ValidateParameters:
 
 
 class PublishAndRetain:
-    """After a run that evaluated a model, publish it or refuse with exit code 3; after a run that
-    embedded new items with the published model, publish the extended embeddings. Either way, then
-    delete the artifacts of runs beyond `retention.keep_runs`, never the published run's."""
+    """Before a run, take the project's run lock (exit code 4 if another run holds it). After a run that
+    evaluated a model, publish it or refuse with exit code 3; after a run that embedded new items with the
+    published model, publish the extended embeddings. Either way, then delete the artifacts of runs beyond
+    `retention.keep_runs`, never a protected publication's, and release the lock."""
 
     def __init__(self) -> None:
         self._versioned_paths: list[Path] = []
         self._conf_catalog: dict = {}
+        self._lock: RunLock | None = None
 
     @hook_impl
     def after_catalog_created(self, conf_catalog: dict) -> None:
@@ -72,11 +84,28 @@ class PublishAndRetain:
         ]
 
     @hook_impl
+    def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        self._lock = RunLock(catalog.load("params:runs").lock)
+        try:
+            self._lock.acquire(run_params["run_id"])
+        except RunLockHeld as held:
+            log.error("not run: %s", held)
+            raise RunRefused(str(held)) from None
+
+    @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
         try:
             self._publish(run_params["run_id"], pipeline, catalog)
         finally:  # a refused run is still a run: retention applies to it too
-            self._clean_up(catalog)
+            try:
+                self._clean_up(catalog)
+            finally:
+                self._lock.release()
+
+    @hook_impl
+    def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     def _clean_up(self, catalog) -> None:
         config = catalog.load("params:retention")

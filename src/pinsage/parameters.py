@@ -18,6 +18,7 @@ from pinsage.graph.config import NeighbourConfig, PairConfig
 from pinsage.graph.hard_negatives import HardNegativeConfig
 from pinsage.lifecycle.publishing import PublishConfig
 from pinsage.lifecycle.retention import RetentionConfig
+from pinsage.lifecycle.run_lock import RunsConfig
 from pinsage.model.pinsage import ModelConfig
 from pinsage.serving.embeddings import ExportConfig
 from pinsage.training.config import TrainConfig
@@ -44,6 +45,7 @@ class Parameters(BaseModel):
     evaluation: EvaluationConfig = EvaluationConfig()
     publish: PublishConfig
     retention: RetentionConfig = RetentionConfig()
+    runs: RunsConfig = RunsConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> Parameters:

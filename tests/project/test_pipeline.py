@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -496,3 +497,23 @@ def test_rollback_puts_the_previous_publication_back_and_retention_kept_it(proje
     # Retention (keep_runs=1) kept the restored run's artifacts: its model still embeds new items.
     again = kedro_run(project, "--pipeline=embed_new_items")
     assert again.returncode == 0, again.stderr[-3000:]
+
+
+def test_a_second_run_in_the_same_project_fails_at_once_while_one_is_running(project):
+    """Two overlapping runs used to read each other's newest outputs and publish a mixed set (both exit 0)."""
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="400")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "kedro", "run", "--pipeline=train", params_arg(TINY)],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lock = project / "data/.run.lock"
+    deadline = time.monotonic() + 120
+    while not (lock.exists() and "pid" in lock.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    second = kedro_run(project, "--pipeline=evaluate")
+    output, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, output[-3000:]
+    assert second.returncode == 4
+    message = " ".join((second.stdout + second.stderr).split())
+    assert f"another run (pid {first.pid}" in message and "holds data/.run.lock" in message
+    assert "Running node" not in message
