@@ -1,19 +1,25 @@
-"""Kedro datasets for the project's own artifact types: tensor dicts, DGL graphs, faiss indexes, and
-folders of daily batches.
+"""Kedro datasets for the project's own artifact types (tensor dicts, DGL graphs, faiss indexes, folders of
+daily batches), and atomic versions of the kedro-datasets types the catalog uses.
 
 This is Kedro glue, not library core. Every save goes to a temporary file in the target folder and is
-renamed into place, so a killed run never leaves a half-written artifact where a reader would find it.
-Tensors are loaded with `weights_only=True`: a model file can hold tensors, never code.
+renamed into place, so a killed run never leaves a half-written artifact where a reader would find it:
+Kedro loads the newest version of each input, and a half-written newest version would break every run
+after it. Tensors are loaded with `weights_only=True`: a model file can hold tensors, never code.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import PurePosixPath
 from typing import Any
 
 from kedro.io.core import AbstractDataset, AbstractVersionedDataset, DatasetError, Version, get_filepath_str
+from kedro_datasets.json import JSONDataset
+from kedro_datasets.matplotlib import MatplotlibDataset
+from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.partitions import PartitionedDataset
+from kedro_datasets.text import TextDataset
 
 from pinsage.atomic import write_atomically
 from pinsage.lifecycle.publishing import PublishedRun, read_pointer
@@ -51,6 +57,48 @@ class _LocalFileDataset(AbstractVersionedDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "version": self._version}
+
+
+class _AtomicSave:
+    """For a kedro-datasets type: write the version's file under a hidden temporary name in the version
+    folder, then rename it into place. Kedro finds versions by the file's own name, so until the rename
+    the version does not exist for any reader; a failed write removes its temporary file."""
+
+    def _get_save_path(self) -> PurePosixPath:
+        final = super()._get_save_path()
+        self._final_save_path = final
+        return final.parent / f".{final.name}.part"
+
+    def save(self, data: Any) -> None:
+        # The parent's own save, without Kedro's wrapper: that wrapper looks for the new version right
+        # after writing, before the rename; the wrapper Kedro puts around this method does it after.
+        write = inspect.unwrap(super().save.__func__)
+        try:
+            write(self, data)
+            os.replace(self._temporary(), str(self._final_save_path))
+        finally:
+            if os.path.exists(self._temporary()):
+                os.remove(self._temporary())
+
+    def _temporary(self) -> str:
+        final = self._final_save_path
+        return str(final.parent / f".{final.name}.part")
+
+
+class AtomicParquetDataset(_AtomicSave, ParquetDataset):
+    """pandas.ParquetDataset, written atomically."""
+
+
+class AtomicJSONDataset(_AtomicSave, JSONDataset):
+    """json.JSONDataset, written atomically."""
+
+
+class AtomicTextDataset(_AtomicSave, TextDataset):
+    """text.TextDataset, written atomically."""
+
+
+class AtomicMatplotlibDataset(_AtomicSave, MatplotlibDataset):
+    """matplotlib.MatplotlibDataset, written atomically."""
 
 
 class TensorDictDataset(_LocalFileDataset):
@@ -146,6 +194,10 @@ class PublishedRunDataset(AbstractDataset):
 
 
 __all__: list[str] = [
+    "AtomicParquetDataset",
+    "AtomicJSONDataset",
+    "AtomicTextDataset",
+    "AtomicMatplotlibDataset",
     "TensorDictDataset",
     "DGLGraphDataset",
     "FaissIndexDataset",
