@@ -317,7 +317,7 @@ def test_bad_input_fails_clearly_and_leaves_earlier_outputs_alone(project, tmp_p
     (bad / "saves.csv").write_text("board_id,pin_id,timestamp\nb1,p1,1\nb1,p2,2\n")
     result = kedro_run(project, "--pipeline=train", params_arg({"data.source": "pins", "data.path": bad}))
     assert result.returncode != 0
-    assert "event row 2 refers to item 'p2'" in " ".join(result.stderr.split())
+    assert "saves.csv, line 3: item 'p2' is not in the item table" in " ".join(result.stderr.split())
     after = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
     assert after == before
 

@@ -41,6 +41,13 @@ def raise_at_first_bad_row(bad: np.ndarray | pd.Series, describe: Callable[[int]
         raise DataError(describe(int(np.flatnonzero(flags)[0])))
 
 
+def where(frame: pd.DataFrame, row: int) -> str:
+    """`file, line n` for a row read from a file (readers record `source_file`, `source_line`), else `row n`."""
+    if "source_file" in frame.columns:
+        return f"{frame['source_file'].iloc[row]}, line {frame['source_line'].iloc[row]}"
+    return f"row {row + 1}"
+
+
 def index_events(events: pd.DataFrame, user_index: pd.Index, item_index: pd.Index) -> pd.DataFrame:
     """Canonical interactions (`user`, `item`, `timestamp`) from source events (`user_id`, `item_id`,
     `timestamp`) whose ids are all in the given indexes (checked by the caller, who can name the file)."""
@@ -81,18 +88,20 @@ def assemble(
     item must be in `items`: an unknown item is an error naming the first offending event, because
     silently dropping it would change the split.
     """
-    items = items.copy()
+    items = items.reset_index(drop=True)
     items["item_id"] = items["item_id"].astype(str)
-    if items["item_id"].duplicated().any():
-        dup = items.loc[items["item_id"].duplicated(), "item_id"].iloc[0]
-        raise DataError(f"{source}: item id {dup!r} appears more than once in the item table")
+    raise_at_first_bad_row(
+        items["item_id"].duplicated(),
+        lambda row: (
+            f"{source}: {where(items, row)}: item id {items['item_id'].iloc[row]!r} appears more than once "
+            "in the item table"
+        ),
+    )
     events = events.reset_index(drop=True)
     ev_items = events["item_id"].astype(str)
     raise_at_first_bad_row(
         ~ev_items.isin(items["item_id"]),
-        lambda row: (
-            f"{source}: event row {row + 1} refers to item {ev_items.iloc[row]!r}, which is not in the item table"
-        ),
+        lambda row: f"{source}: {where(events, row)}: item {ev_items.iloc[row]!r} is not in the item table",
     )
     ev_users = events["user_id"].astype(str)
     if users is None:
@@ -102,9 +111,7 @@ def assemble(
         users["user_id"] = users["user_id"].astype(str)
         raise_at_first_bad_row(
             ~ev_users.isin(users["user_id"]),
-            lambda row: (
-                f"{source}: event row {row + 1} refers to user {ev_users.iloc[row]!r}, which is not in the user table"
-            ),
+            lambda row: f"{source}: {where(events, row)}: user {ev_users.iloc[row]!r} is not in the user table",
         )
     users = users.reset_index(drop=True)
     interactions = index_events(events, pd.Index(users["user_id"]), pd.Index(items["item_id"]))

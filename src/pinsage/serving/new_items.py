@@ -25,8 +25,9 @@ from pinsage.data.schema import (
     index_events,
     keep_earliest_pairs,
     raise_at_first_bad_row,
+    where,
 )
-from pinsage.data.sources.batches import batch_events, where
+from pinsage.data.sources.batches import batch_events
 from pinsage.graph.build import build_graph
 from pinsage.graph.sampling import fixed_neighbourhoods
 from pinsage.model.inference import embed_all_items

@@ -63,3 +63,18 @@ def test_no_batches_change_nothing():
 def test_bad_batches_name_file_and_line(tmp_path, text, message):
     with pytest.raises(DataError, match=message):
         add_interaction_batches(source(), concat_batches(batch_files(tmp_path, {"day.csv": text}), COLUMNS))
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("user_id,item_id,timestamp\nu1,a,5\n,a,6\n", r"day\.csv, line 3: user_id is empty"),
+        ("user_id,item_id,timestamp\nu1,a,5\nu3,,6\n", r"day\.csv, line 3: item_id is empty"),
+        ("user_id,item_id,timestamp\nu1,a,5\nu3,a,-6\n", r"day\.csv, line 3: timestamp -6 is negative"),
+    ],
+)
+def test_empty_ids_and_negative_timestamps_in_a_batch_are_rejected(tmp_path, text, named):
+    """An empty user_id became a user named "nan"; a negative timestamp was taken as the earliest event."""
+    batches = concat_batches(batch_files(tmp_path, {"day.csv": text}), COLUMNS)
+    with pytest.raises(DataError, match=named):
+        add_interaction_batches(source(), batches)

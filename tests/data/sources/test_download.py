@@ -56,3 +56,10 @@ def test_published_md5_used_for_releases_without_a_known_sum(monkeypatch, tmp_pa
     (remote / "ml-32m.zip.md5").write_text(f"{hashlib.md5(b'zip bytes').hexdigest()}  ml-32m.zip\n")
     _serve_from(monkeypatch, remote)
     assert download.ensure_movielens_zip("ml-32m", tmp_path / "raw").read_bytes() == b"zip bytes"
+
+
+def test_a_zip_already_in_the_raw_folder_is_checked_before_use(tmp_path):
+    """A corrupt or replaced zip left in data/01_raw was used without its checksum."""
+    (tmp_path / "ml-100k.zip").write_bytes(b"not the release")
+    with pytest.raises(DataError, match=r"ml-100k\.zip has MD5 .*, expected 0e33842e24a9c977be4e0107933c0723"):
+        download.ensure_movielens_zip("ml-100k", tmp_path)

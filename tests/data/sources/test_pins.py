@@ -42,7 +42,7 @@ def test_boards_file_is_optional(pins_dir):
 
 def test_save_to_unknown_board(pins_dir):
     write(pins_dir / "saves.csv", "board_id,pin_id,timestamp\nb1,p1,1\nb9,p2,2\n")
-    with pytest.raises(DataError, match="event row 2 refers to user 'b9'"):
+    with pytest.raises(DataError, match=r"saves\.csv, line 3: user 'b9' is not in the user table"):
         load_pins(SourceFiles(pins_dir))
 
 

@@ -18,6 +18,7 @@ from pinsage.data.schema import (
     index_events,
     keep_earliest_pairs,
     raise_at_first_bad_row,
+    where,
 )
 
 BATCH_EVENT_COLUMNS = ("user_id", "item_id", "timestamp")
@@ -38,19 +39,20 @@ def concat_batches(partitions: Mapping[str, Callable[[], pd.DataFrame]], require
     return pd.concat(frames, ignore_index=True)
 
 
-def where(frame: pd.DataFrame, row: int) -> str:
-    """`file, line n` for a row of joined batches, or `row n` for a plain table."""
-    if "source_file" in frame.columns:
-        return f"{frame['source_file'].iloc[row]}, line {frame['source_line'].iloc[row]}"
-    return f"row {row + 1}"
-
-
 def batch_events(frame: pd.DataFrame) -> pd.DataFrame:
     """Batch interactions as source events, with integer timestamps; a bad value names its file and line."""
+    for column in ("user_id", "item_id"):
+        raise_at_first_bad_row(
+            frame[column].isna() | (frame[column].astype(str).str.strip() == ""),
+            lambda row, column=column: f"{where(frame, row)}: {column} is empty",
+        )
     timestamps = pd.to_numeric(frame["timestamp"], errors="coerce")
     raise_at_first_bad_row(
         timestamps.isna() | (timestamps != np.floor(timestamps)),
         lambda row: f"{where(frame, row)}: timestamp {frame['timestamp'].iloc[row]!r} is not whole seconds",
+    )
+    raise_at_first_bad_row(
+        timestamps < 0, lambda row: f"{where(frame, row)}: timestamp {frame['timestamp'].iloc[row]!r} is negative"
     )
     return frame.assign(
         user_id=frame["user_id"].astype(str),

@@ -32,6 +32,8 @@ def ensure_movielens_zip(release: str, raw_dir: str | Path, timeout_s: float = 6
     raw_dir = Path(raw_dir)
     target = raw_dir / f"{release}.zip"
     if target.exists():
+        if release in KNOWN_MD5:  # a zip left here may be truncated or another release's
+            _check_md5(target, KNOWN_MD5[release])
         return target
     url = f"{BASE_URL}/{release}.zip"
     expected = KNOWN_MD5.get(release) or _published_md5(url, timeout_s)
@@ -47,6 +49,18 @@ def _download_verified(url: str, path: str, expected_md5: str, timeout_s: float)
             out.write(chunk)
     if digest.hexdigest() != expected_md5:
         raise DataError(f"download of {url} has MD5 {digest.hexdigest()}, expected {expected_md5}; nothing was kept")
+
+
+def _check_md5(path: Path, expected_md5: str) -> None:
+    digest = hashlib.md5()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != expected_md5:
+        raise DataError(
+            f"{path} has MD5 {digest.hexdigest()}, expected {expected_md5}: it is not the official release; "
+            "delete it to download it again, or point data.path at the data to use"
+        )
 
 
 def _published_md5(url: str, timeout_s: float) -> str:

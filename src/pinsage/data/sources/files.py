@@ -27,16 +27,17 @@ class SourceFiles:
         self.path = Path(path)
         if not self.path.exists():
             raise DataError(f"data path {str(self.path)!r} does not exist")
-        self._members: dict[str, str] = {}
+        # Every file of each base name: a name found twice cannot be read, since which one was meant is unknown.
+        self._members: dict[str, list[str]] = {}
         if self.path.is_dir():
-            for file in self.path.rglob("*"):
+            for file in sorted(self.path.rglob("*")):
                 if file.is_file():
-                    self._members.setdefault(file.name, str(file.relative_to(self.path)))
+                    self._members.setdefault(file.name, []).append(str(file.relative_to(self.path)))
         elif zipfile.is_zipfile(self.path):
             with zipfile.ZipFile(self.path) as archive:
                 for name in archive.namelist():
                     if not name.endswith("/") and "__MACOSX" not in name:
-                        self._members.setdefault(PurePosixPath(name).name, name)
+                        self._members.setdefault(PurePosixPath(name).name, []).append(name)
         else:
             raise DataError(f"data path {str(self.path)!r} is neither a folder nor a zip archive")
 
@@ -45,13 +46,19 @@ class SourceFiles:
 
     def label(self, name: str) -> str:
         """Where a file lives, for error messages."""
-        member = self._members.get(name, name)
+        member = self._members.get(name, [name])[0]
         return str(self.path / member) if self.path.is_dir() else f"{self.path}:{member}"
 
     def read_bytes(self, name: str) -> bytes:
         if name not in self._members:
             raise DataError(f"{self.label(name)}: required file {name!r} is missing in {str(self.path)!r}")
-        member = self._members[name]
+        found = self._members[name]
+        if len(found) > 1:
+            raise DataError(
+                f"{self.path}: two files named {name!r} ({', '.join(found)}); point data.path at the folder or "
+                "zip holding only the one to use"
+            )
+        member = found[0]
         if self.path.is_dir():
             return (self.path / member).read_bytes()
         with zipfile.ZipFile(self.path) as archive:
@@ -77,23 +84,29 @@ def read_table(
     *,
     sep: str,
     columns: list[str],
-    numeric: list[str],
     header: bool,
     encoding: str | None = None,
     min_fields: int | None = None,
-    float32: list[str] = (),
+    numeric: tuple[str, ...] | list[str] = (),
+    integers: tuple[str, ...] | list[str] = (),
+    float32: tuple[str, ...] | list[str] = (),
+    non_negative: tuple[str, ...] | list[str] = (),
+    non_empty: tuple[str, ...] | list[str] = (),
 ) -> pd.DataFrame:
-    """Read one delimited file into a frame with `columns`, checking its shape and numbers.
+    """Read one delimited file into a frame with `columns`, checking its shape and values.
 
     Without a header, each row must have at least `min_fields` (default: all) fields, and the first
-    len(columns) are kept. With a header, every name in `columns` must be present. Every column in
-    `numeric` must parse as a finite number in every row, and those in `float32` (stored as float32
-    later) must fit its range. Errors name the file, the row and the column.
+    len(columns) are kept. With a header, every name in `columns` must be present. Column contracts:
+    `numeric`: a finite number; `integers`: a whole number in the 64-bit range (an id or a timestamp,
+    kept exact); `float32`: fits float32 (dense vectors are stored so); `non_negative`: not below 0;
+    `non_empty`: not blank. Errors name the file, the line and the column. Every row keeps where it
+    came from (`source_file`, `source_line`), so errors found later, after joins, still say so.
     """
     label = files.label(name)
     text = decode(files.read_bytes(name), encoding, label)
     if not text.strip():
         raise DataError(f"{label}: file is empty")
+    shown_sep = sep  # errors show the separator as the format has it, not the stand-in below
     if len(sep) > 1:
         text = text.replace(sep, _UNIT_SEPARATOR)
         sep = _UNIT_SEPARATOR
@@ -108,51 +121,55 @@ def read_table(
             engine="c",
         )
     except pd.errors.ParserError as err:
-        raise DataError(f"{label}: cannot be parsed with separator {sep!r}: {err}") from err
+        raise DataError(f"{label}: cannot be parsed with separator {shown_sep!r}: {err}") from err
     first_line = 2 if header else 1
     if header:
         frame.columns = [str(c).strip() for c in frame.columns]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataError(
-                f"{label}: missing column(s) {missing}; found {list(frame.columns)} (is the separator {sep!r} right?)"
+                f"{label}: missing column(s) {missing}; found {list(frame.columns)} "
+                f"(is the separator {shown_sep!r} right?)"
             )
-        frame = frame[columns]
+        frame = frame[columns].copy()
     else:
         needed = len(columns) if min_fields is None else min_fields
         if frame.shape[1] < needed:
             raise DataError(
-                f"{label}: expected {needed} fields separated by {sep!r}, found {frame.shape[1]} (wrong separator?)"
+                f"{label}: expected {needed} fields separated by {shown_sep!r}, found {frame.shape[1]} "
+                "(wrong separator?)"
             )
-        frame = frame.iloc[:, : len(columns)]
+        frame = frame.iloc[:, : len(columns)].copy()
         frame.columns = columns
         raise_at_first_bad_row(
             frame.iloc[:, :needed].isna().any(axis=1),
             lambda row: f"{label}, line {row + first_line}: fewer than {needed} fields",
         )
+
+    written = frame.copy()  # errors quote values as the file has them
+
+    def check(col: str, bad, problem: str) -> None:
+        raw = written[col]
+        raise_at_first_bad_row(
+            bad, lambda row: f"{label}, line {row + first_line}: column {col!r} {problem.format(raw.iloc[row])}"
+        )
+
+    for col in non_empty:
+        check(col, frame[col].fillna("").str.strip() == "", "is empty")
+    for col in integers:
+        text_values = frame[col].fillna("").str.strip()
+        # 18 digits always fit int64; parsing through float would round (or wrap) larger ids silently.
+        check(col, ~text_values.str.fullmatch(r"-?\d{1,18}"), "has {!r}, not a whole number in the 64-bit range")
+        frame[col] = text_values.astype(np.int64)
     for col in numeric:
-        raw = frame[col].fillna("")
-        values = pd.to_numeric(raw.str.strip(), errors="coerce")
-        raise_at_first_bad_row(
-            values.isna(),
-            lambda row, col=col, raw=raw: (
-                f"{label}, line {row + first_line}: column {col!r} has non-numeric value {raw.iloc[row]!r}"
-            ),
-        )
+        values = pd.to_numeric(frame[col].fillna("").str.strip(), errors="coerce")
+        check(col, values.isna(), "has non-numeric value {!r}")
         # "inf", "Infinity" and "1e999" parse as numbers; one of them turns every embedding into NaN.
-        raise_at_first_bad_row(
-            ~np.isfinite(values.to_numpy(dtype=np.float64)),
-            lambda row, col=col, raw=raw: (
-                f"{label}, line {row + first_line}: column {col!r} has non-finite value {raw.iloc[row]!r}"
-            ),
-        )
+        check(col, ~np.isfinite(values.to_numpy(dtype=np.float64)), "has non-finite value {!r}")
         if col in float32:
-            raise_at_first_bad_row(
-                np.abs(values.to_numpy(dtype=np.float64)) > np.finfo(np.float32).max,
-                lambda row, col=col, raw=raw: (
-                    f"{label}, line {row + first_line}: column {col!r} has a value out "
-                    f"of float32 range: {raw.iloc[row]!r}"
-                ),
-            )
+            check(col, np.abs(values.to_numpy(dtype=np.float64)) > np.finfo(np.float32).max,
+                  "has a value out of float32 range: {!r}")  # fmt: skip
         frame[col] = values
-    return frame
+    for col in non_negative:
+        check(col, frame[col].to_numpy() < 0, "has negative value {!r}")
+    return frame.assign(source_file=label, source_line=np.arange(len(frame)) + first_line)

@@ -45,7 +45,9 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
             "u.data",
             sep="\t",
             columns=["user_id", "item_id", "rating", "timestamp"],
-            numeric=["user_id", "item_id", "rating", "timestamp"],
+            integers=["user_id", "item_id", "timestamp"],
+            numeric=["rating"],
+            non_negative=["timestamp"],
             header=False,
         )
         items = _ml100k_items(files)
@@ -55,7 +57,9 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
             "ratings.dat",
             sep="::",
             columns=["user_id", "item_id", "rating", "timestamp"],
-            numeric=["user_id", "item_id", "rating", "timestamp"],
+            integers=["user_id", "item_id", "timestamp"],
+            numeric=["rating"],
+            non_negative=["timestamp"],
             header=False,
         )
         movies = read_table(
@@ -63,7 +67,7 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
             "movies.dat",
             sep="::",
             columns=["item_id", "title", "genres"],
-            numeric=["item_id"],
+            integers=["item_id"],
             header=False,
         )
         items = _movies_from_genre_strings(movies)
@@ -73,7 +77,9 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
             "ratings.csv",
             sep=",",
             columns=["userId", "movieId", "rating", "timestamp"],
-            numeric=["userId", "movieId", "rating", "timestamp"],
+            integers=["userId", "movieId", "timestamp"],
+            numeric=["rating"],
+            non_negative=["timestamp"],
             header=True,
             encoding="utf-8",
         ).rename(columns={"userId": "user_id", "movieId": "item_id"})
@@ -82,7 +88,7 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
             "movies.csv",
             sep=",",
             columns=["movieId", "title", "genres"],
-            numeric=["movieId"],
+            integers=["movieId"],
             header=True,
             encoding="utf-8",
         ).rename(columns={"movieId": "item_id"})
@@ -91,9 +97,11 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
         ratings = ratings[ratings["rating"] >= min_rating]
     events = pd.DataFrame(
         {
-            "user_id": ratings["user_id"].astype(np.int64).astype(str),
-            "item_id": ratings["item_id"].astype(np.int64).astype(str),
-            "timestamp": ratings["timestamp"].astype(np.int64),
+            "user_id": ratings["user_id"].astype(str),
+            "item_id": ratings["item_id"].astype(str),
+            "timestamp": ratings["timestamp"],
+            "source_file": ratings["source_file"],
+            "source_line": ratings["source_line"],
         }
     )
     items["item_id"] = items["item_id"].astype(np.int64).astype(str)
@@ -108,7 +116,7 @@ def _ml100k_items(files: SourceFiles) -> pd.DataFrame:
             "u.genre",
             sep="|",
             columns=["genre", "index"],
-            numeric=["index"],
+            integers=["index"],
             header=False,
             encoding="latin-1",
         )
@@ -120,7 +128,7 @@ def _ml100k_items(files: SourceFiles) -> pd.DataFrame:
         "u.item",
         sep="|",
         columns=["item_id", "title", "release_date", "video_release_date", "url", *flags],
-        numeric=["item_id"],
+        integers=["item_id"],
         header=False,
         encoding="latin-1",
         min_fields=2,

@@ -44,6 +44,7 @@ def load_pins(files: SourceFiles) -> Dataset:
         columns=wanted + dense,
         numeric=numeric,
         float32=dense,
+        non_empty=["pin_id"],
         header=True,
         encoding="utf-8",
     ).rename(columns={"pin_id": "item_id"})
@@ -52,7 +53,7 @@ def load_pins(files: SourceFiles) -> Dataset:
         "saves.csv",
         sep=",",
         columns=["board_id", "pin_id", "timestamp"],
-        numeric=[],
+        non_empty=["board_id", "pin_id"],
         header=True,
         encoding="utf-8",
     )
@@ -65,7 +66,7 @@ def load_pins(files: SourceFiles) -> Dataset:
             "boards.csv",
             sep=",",
             columns=["board_id"],
-            numeric=[],
+            non_empty=["board_id"],
             header=True,
             encoding="utf-8",
         ).rename(columns={"board_id": "user_id"})
@@ -83,6 +84,9 @@ def _header(files: SourceFiles, name: str) -> list[str]:
 def _timestamps(raw: pd.Series, label: str) -> np.ndarray:
     """Integer seconds; ISO-8601 strings are accepted too, since exports often write dates."""
     numbers = pd.to_numeric(raw.str.strip(), errors="coerce")
+    raise_at_first_bad_row(
+        numbers < 0, lambda row: f"{label}, line {row + 2}: column 'timestamp' has negative value {raw.iloc[row]!r}"
+    )
     if numbers.notna().all():
         return numbers.to_numpy(dtype=np.int64)
     dates = pd.to_datetime(raw.where(numbers.isna()), errors="coerce", utc=True, format="ISO8601")
