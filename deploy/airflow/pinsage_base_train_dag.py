@@ -125,6 +125,7 @@ def pinsage():
     tasks["train-pinsage"] >> tasks["evaluate-recall-on-held-out-items"]
     tasks["train-pinsage"] >> tasks["plot-training-curve"]
     tasks["embed-all-items"] >> tasks["build-faiss-index"]
+    tasks["build-faiss-index"] >> tasks["evaluate-recall"]
     tasks["embed-all-items"] >> tasks["evaluate-recall"]
     tasks["hold-out-items-and-split-by-time"] >> tasks["evaluate-recall"]
     tasks["ingest-source"] >> tasks["evaluate-recall"]

@@ -74,3 +74,24 @@ def test_nan_scores_are_an_error_not_hits():
     nan_scores = lambda q: np.full((len(q), 4), np.nan)  # noqa: E731
     with pytest.raises(ValueError, match="scores are not finite"):
         evaluate(nan_scores, queries, k=10)
+
+
+def test_index_recall_is_one_for_an_exact_index_and_low_for_another_one():
+    from pinsage.serving.index import build_inner_product_index, index_recall
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    exact = index_recall(build_inner_product_index(x), x, k=10, queries=100)
+    assert exact == {"recall@10": 1.0, "queries": 100, "items": 300, "index": "IndexFlatIP"}
+    other = rng.normal(size=(300, 16)).astype(np.float32)
+    other /= np.linalg.norm(other, axis=1, keepdims=True)
+    assert index_recall(build_inner_product_index(other), x, k=10, queries=100)["recall@10"] < 0.2
+
+
+def test_exact_top_k_over_chunks_equals_one_sort():
+    from pinsage.serving.index import exact_top_k
+
+    x = np.random.default_rng(1).normal(size=(50, 4)).astype(np.float32)
+    whole = np.argsort(-(x[:5] @ x.T), axis=1, kind="stable")[:, :6]
+    np.testing.assert_array_equal(exact_top_k(x[:5], x, 6, chunk_size=7), whole)

@@ -99,6 +99,11 @@ def project(trained_project, tmp_path) -> Path:
     return Path(shutil.copytree(trained_project, tmp_path / "project", symlinks=True))
 
 
+def outputs(project: Path) -> dict[Path, int]:
+    """Every file under data/ and when it was last written; the run lock is bookkeeping, not an output."""
+    return {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*") if p.name != ".run.lock"}
+
+
 def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="400")
     return subprocess.run(
@@ -144,6 +149,9 @@ def test_kedro_run_train_end_to_end(trained_project):
         "features",
     }
     assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
+    agreement = json.loads(latest(project / "data/08_reporting/index_recall.json").read_text())
+    assert agreement["index"] == "IndexFlatIP" and agreement["recall@10"] > 0.95 and agreement["items"] == 270
+    assert "Served index: IndexFlatIP over 270 items" in report
     pointer = json.loads((project / "data/09_published/published.json").read_text())
     trained_with = json.loads(
         (
@@ -309,7 +317,7 @@ def test_runtime_params_merge_softly(trained_project):
 
 
 def test_bad_input_fails_clearly_and_leaves_earlier_outputs_alone(project, tmp_path):
-    before = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
+    before = outputs(project)
     assert before
     bad = tmp_path / "pins"
     bad.mkdir()
@@ -318,7 +326,7 @@ def test_bad_input_fails_clearly_and_leaves_earlier_outputs_alone(project, tmp_p
     result = kedro_run(project, "--pipeline=train", params_arg({"data.source": "pins", "data.path": bad}))
     assert result.returncode != 0
     assert "saves.csv, line 3: item 'p2' is not in the item table" in " ".join(result.stderr.split())
-    after = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
+    after = outputs(project)
     assert after == before
 
 
@@ -391,12 +399,12 @@ def test_retention_keeps_the_newest_runs_and_the_published_one(project):
     ],
 )
 def test_bad_parameters_fail_before_any_node_runs(project, params, named):
-    before = {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")}
+    before = outputs(project)
     result = kedro_run(project, "--pipeline=train", params)
     assert result.returncode != 0
     assert named in " ".join(result.stderr.split()), result.stderr[-2000:]
     assert "Running node" not in result.stdout + result.stderr
-    assert {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*")} == before
+    assert outputs(project) == before
 
 
 def test_new_items_are_embedded_with_the_published_settings_when_todays_differ(project):

@@ -25,6 +25,9 @@ class EvaluationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     k: int = Field(10, ge=1, description="cut-off of HITS@k and NDCG@k, in validation, the report and the gate")
+    index_queries: int = Field(
+        200, ge=1, description="items whose nearest neighbours from the faiss index are compared with exact search"
+    )
 
     @property
     def metrics(self) -> tuple[str, ...]:

@@ -12,7 +12,12 @@ METHOD_NAMES = {
 
 
 def recall_report(
-    metrics: dict[str, dict], new_item_metrics: dict, summary: dict[str, int | str], history: list[dict], k: int
+    metrics: dict[str, dict],
+    index_recall: dict,
+    new_item_metrics: dict,
+    summary: dict[str, int | str],
+    history: list[dict],
+    k: int,
 ) -> str:
     """Markdown: what was evaluated, on what, and each method's validation and test figures."""
     lines = [
@@ -38,6 +43,11 @@ def recall_report(
     baseline = max((v for m, v in best.items() if m != "pinsage"), default=0.0)
     if "pinsage" in best and baseline > 0:
         lines += ["", f"PinSage test HITS@{k} is {best['pinsage'] / baseline:.2f}× the best baseline's."]
+    lines += [
+        "",
+        f"Served index: {index_recall['index']} over {index_recall['items']} items; its top {k} agree with exact "
+        f"search at recall@{k} {index_recall[f'recall@{k}']:.4f} ({index_recall['queries']} sampled items as queries).",
+    ]
     lines += _new_items_section(new_item_metrics, k)
     if history:
         lines += ["", "## Training", "", f"| epoch | loss | val HITS@{k} | seconds |", "|---|---|---|---|"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faiss
 import pandas as pd
 import torch
 
@@ -10,20 +11,26 @@ from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.evaluation.report import recall_report, training_curve_figure
 from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items
 from pinsage.model.trained_with import TrainedWith
+from pinsage.serving.embeddings import embedding_matrix
+from pinsage.serving.index import index_recall
 from pinsage.serving.new_items import TrainedItems
 
 
 def evaluate_recall(
     item_embeddings: pd.DataFrame,
+    embedding_index: faiss.Index,
     train_interactions: pd.DataFrame,
     val_interactions: pd.DataFrame,
     test_interactions: pd.DataFrame,
     users: pd.DataFrame,
     evaluation: EvaluationConfig,
-) -> dict[str, dict]:
-    return evaluate_trained_items(
+) -> tuple[dict[str, dict], dict]:
+    """Every method's validation and test figures, and how well the served index agrees with exact search."""
+    metrics = evaluate_trained_items(
         item_embeddings, train_interactions, val_interactions, test_interactions, len(users), evaluation.k
     )
+    agreement = index_recall(embedding_index, embedding_matrix(item_embeddings), evaluation.k, evaluation.index_queries)
+    return metrics, agreement
 
 
 def evaluate_inductive_recall(
@@ -56,6 +63,7 @@ def evaluate_inductive_recall(
 
 def write_report(
     metrics: dict[str, dict],
+    index_recall: dict,
     new_item_metrics: dict,
     train_interactions: pd.DataFrame,
     val_interactions: pd.DataFrame,
@@ -74,7 +82,7 @@ def write_report(
         "val": len(val_interactions),
         "test": len(test_interactions),
     }
-    return recall_report(metrics, new_item_metrics, summary, training_history, evaluation.k)
+    return recall_report(metrics, index_recall, new_item_metrics, summary, training_history, evaluation.k)
 
 
 def plot_training_curve(training_history: list[dict], evaluation: EvaluationConfig):

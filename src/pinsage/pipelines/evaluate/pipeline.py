@@ -15,13 +15,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=evaluate_recall,
                 inputs=[
                     "item_embeddings",
+                    "embedding_index",
                     "train_interactions",
                     "val_interactions",
                     "test_interactions",
                     "users",
                     "params:evaluation",
                 ],
-                outputs="metrics",
+                outputs=["metrics", "index_recall"],
                 name="evaluate_recall",
             ),
             Node(
@@ -46,6 +47,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=write_report,
                 inputs=[
                     "metrics",
+                    "index_recall",
                     "new_item_metrics",
                     "train_interactions",
                     "val_interactions",
