@@ -40,28 +40,10 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
     """
     layout = LAYOUTS[release]
     if layout == "100k":
-        ratings = read_table(
-            files,
-            "u.data",
-            sep="\t",
-            columns=["user_id", "item_id", "rating", "timestamp"],
-            integers=["user_id", "item_id", "timestamp"],
-            numeric=["rating"],
-            non_negative=["timestamp"],
-            header=False,
-        )
+        ratings = _headerless_ratings(files, "u.data", "\t")
         items = _ml100k_items(files)
     elif layout == "dat":
-        ratings = read_table(
-            files,
-            "ratings.dat",
-            sep="::",
-            columns=["user_id", "item_id", "rating", "timestamp"],
-            integers=["user_id", "item_id", "timestamp"],
-            numeric=["rating"],
-            non_negative=["timestamp"],
-            header=False,
-        )
+        ratings = _headerless_ratings(files, "ratings.dat", "::")
         movies = read_table(
             files,
             "movies.dat",
@@ -106,6 +88,20 @@ def load_movielens(release: str, files: SourceFiles, min_rating: float | None = 
     )
     items["item_id"] = items["item_id"].astype(np.int64).astype(str)
     return assemble(events, items, source=f"{release} at {files.path}")
+
+
+def _headerless_ratings(files: SourceFiles, name: str, sep: str) -> pd.DataFrame:
+    """`user_id, item_id, rating, timestamp` without a header: u.data (100K) and ratings.dat (1M, 10M)."""
+    return read_table(
+        files,
+        name,
+        sep=sep,
+        columns=["user_id", "item_id", "rating", "timestamp"],
+        integers=["user_id", "item_id", "timestamp"],
+        numeric=["rating"],
+        non_negative=["timestamp"],
+        header=False,
+    )
 
 
 def _ml100k_items(files: SourceFiles) -> pd.DataFrame:
