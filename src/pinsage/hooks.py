@@ -115,7 +115,7 @@ class PublishAndRetain:
         deleted = apply_retention(self._versioned_paths, config.keep_runs, protected, Path(config.trash))
         if deleted:
             log.info(
-                "retention: deleted %d version folders of runs older than the newest %d (published run kept)",
+                "retention: deleted %d version folders of runs older than the newest %d (publications kept)",
                 len(deleted),
                 config.keep_runs,
             )
