@@ -3,13 +3,13 @@ library itself, so no test assembles training by hand."""
 
 from __future__ import annotations
 
-from pinsage.data.features import FeatureConfig, feature_sizes
+from pinsage.data.features import FeatureConfig
 from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
 from pinsage.data.split import SplitConfig
 from pinsage.graph.config import NeighbourConfig
 from pinsage.jobs.prepare import PreparedData, prepare
 from pinsage.model.pinsage import ModelConfig
-from pinsage.model.trained_with import TrainedWith, vocabulary_digest
+from pinsage.model.trained_with import TrainedWith
 
 
 def planted_world(
@@ -25,10 +25,10 @@ def planted_world(
 
 def trained_with(world: PreparedData, model: ModelConfig) -> TrainedWith:
     """What `fit` would record for a model of `model`'s settings on `world` (for untrained networks)."""
-    return TrainedWith(
-        model=model,
-        features=FeatureConfig(),
-        neighbourhood=NeighbourConfig(inference_random_walks=50),
-        feature_sizes=feature_sizes(world.inputs.features, world.inputs.vocabulary),
-        vocabulary_digest=vocabulary_digest(world.inputs.vocabulary),
+    return TrainedWith.record(
+        model,
+        FeatureConfig(),
+        NeighbourConfig(inference_random_walks=50),
+        world.inputs.features,
+        world.inputs.vocabulary,
     )

@@ -67,7 +67,8 @@ class _AtomicSave:
     def _get_save_path(self) -> PurePosixPath:
         final = super()._get_save_path()
         self._final_save_path = final
-        return final.parent / f".{final.name}.part"
+        self._temporary_path = final.parent / f".{final.name}.part"
+        return self._temporary_path
 
     def save(self, data: Any) -> None:
         # The parent's own save, without Kedro's wrapper: that wrapper looks for the new version right
@@ -75,14 +76,10 @@ class _AtomicSave:
         write = inspect.unwrap(super().save.__func__)
         try:
             write(self, data)
-            os.replace(self._temporary(), str(self._final_save_path))
+            os.replace(self._temporary_path, self._final_save_path)
         finally:
-            if os.path.exists(self._temporary()):
-                os.remove(self._temporary())
-
-    def _temporary(self) -> str:
-        final = self._final_save_path
-        return str(final.parent / f".{final.name}.part")
+            if os.path.exists(self._temporary_path):
+                os.remove(self._temporary_path)
 
 
 class AtomicParquetDataset(_AtomicSave, ParquetDataset):

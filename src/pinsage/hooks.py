@@ -56,9 +56,7 @@ class ValidateParameters:
         self._validated = validate_parameters(context.config_loader["parameters"])
 
     @hook_impl
-    def after_catalog_created(self, catalog, parameters: dict) -> None:
-        if self._validated is None:  # a catalog built without a context (kedro-viz's loaders, say)
-            self._validated = validate_parameters(parameters["parameters"])
+    def after_catalog_created(self, catalog) -> None:
         for section in Parameters.model_fields:
             catalog[f"params:{section}"] = getattr(self._validated, section)
 

@@ -148,7 +148,7 @@ def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
         training=TrainConfig(epochs=3, batches_per_epoch=60, batch_size=128, num_negatives=100, seed=0),
     )
     result = fit(world["inputs"], settings)
-    model = result.trained_with.build_network(result.state_dict)
+    model = result.trained_with.build_network(result.state_dict, world["vocabulary"])
     trained = replace(world["trained"], trained_with=result.trained_with)
     held = world["held"]
     result = evaluate_new_items(

@@ -78,7 +78,7 @@ def test_pinsage_learns_planted_topics_and_beats_popularity(world):
     n_users, n_items = len(world.users), len(world.held.catalogue)
     test = EvaluationQueries(world.train, world.test, n_users, n_items)
     embeddings = embed_all_items(
-        result.trained_with.build_network(result.state_dict),
+        result.trained_with.build_network(result.state_dict, world.inputs.vocabulary),
         world.inputs.features,
         world.inputs.neighbourhoods["neighbours"],
         world.inputs.neighbourhoods["weights"],
@@ -107,7 +107,7 @@ def test_trained_with_records_what_rebuilds_the_network(world):
     )
     result = fit(world.inputs, settings)
     assert result.trained_with.model == settings.model and result.trained_with.features == settings.features
-    network = result.trained_with.build_network(result.state_dict)  # no parameters needed
+    network = result.trained_with.build_network(result.state_dict, world.inputs.vocabulary)  # no parameters needed
     assert network.config.hidden_dim == 8 and len(network.convs) == 1
     result.trained_with.check_vocabulary(world.inputs.vocabulary)
     with pytest.raises(ValueError, match="not the one these weights were trained with"):

@@ -21,8 +21,7 @@ def embed_catalogue(
 ) -> pd.DataFrame:
     """The embedding table of `catalogue` (`item`, `item_id`, `embedding`); refuses features encoded
     with another vocabulary than the weights were trained on."""
-    trained_with.check_vocabulary(vocabulary)
-    network = trained_with.build_network(state_dict).to(export.device)
+    network = trained_with.build_network(state_dict, vocabulary).to(export.device)
     embeddings = embed_all_items(
         network,
         features,

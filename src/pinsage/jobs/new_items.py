@@ -42,9 +42,8 @@ def embed_new_items(
         )
     catalogue, train_interactions = published.load("catalogue"), published.load("train_interactions")
     vocabulary = published.load("feature_vocabulary")
-    trained_with.check_vocabulary(vocabulary)
     attached = attach_new_items(catalogue, published.load("users"), train_interactions, new_items, new_interactions)
-    network = trained_with.build_network(published.load("model_weights")).to(export.device)
+    network = trained_with.build_network(published.load("model_weights"), vocabulary).to(export.device)
     trained = TrainedItems(
         published.load("item_features"), vocabulary, published.load("item_neighbourhoods"), trained_with
     )

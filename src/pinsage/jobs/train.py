@@ -20,7 +20,7 @@ from pinsage.graph.hard_negatives import HardNegativeConfig
 from pinsage.graph.sampling import WalkEpochSampler
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig, PinSage
-from pinsage.model.trained_with import TrainedWith, vocabulary_digest
+from pinsage.model.trained_with import TrainedWith
 from pinsage.training.checkpoint import fingerprint
 from pinsage.training.config import TrainConfig
 from pinsage.training.distributed import DistributedContext
@@ -81,17 +81,13 @@ def fit(
         fixed_neighbours=fixed,
         hard_negatives=settings.hard_negatives,
     )
-    queries = EvaluationQueries(
-        inputs.train_interactions, inputs.val_interactions, inputs.graph.num_nodes(USER), inputs.graph.num_nodes(ITEM)
-    )
-    validate = (
-        recall_validator(inputs.features, *fixed, queries, k=settings.evaluation.k, device=config.device)
-        if config.validate_each_epoch
-        else None
-    )
-    sizes = feature_sizes(inputs.features, inputs.vocabulary)
+    validate = None
+    if config.validate_each_epoch:
+        n_users, n_items = inputs.graph.num_nodes(USER), inputs.graph.num_nodes(ITEM)
+        queries = EvaluationQueries(inputs.train_interactions, inputs.val_interactions, n_users, n_items)
+        validate = recall_validator(inputs.features, *fixed, queries, k=settings.evaluation.k, device=config.device)
     torch.manual_seed(config.seed)
-    network = PinSage(sizes, settings.model)
+    network = PinSage(feature_sizes(inputs.features, inputs.vocabulary), settings.model)
     started_from = _warm_start(network, inputs, context) if config.warm_start else None
     run_fingerprint = fingerprint(
         {
@@ -117,12 +113,8 @@ def fit(
         context=context,
         start_is_candidate=started_from is not None,
     )
-    trained_with = TrainedWith(
-        model=settings.model,
-        features=settings.features,
-        neighbourhood=settings.neighbourhood,
-        feature_sizes=sizes,
-        vocabulary_digest=vocabulary_digest(inputs.vocabulary),
+    trained_with = TrainedWith.record(
+        settings.model, settings.features, settings.neighbourhood, inputs.features, inputs.vocabulary
     )
     return TrainingResult(result.state_dict, result.history, result.best_epoch, trained_with)
 
@@ -136,7 +128,7 @@ def published_model(run: PublishedRun | None, settings: TrainSettings) -> Publis
         version=run.version,
         state_dict=run.load("model_weights"),
         keys=model_keys(run.load("catalogue")["item_id"].tolist(), run.load("feature_vocabulary")),
-        model_settings_changed=[d for d in trained_with.differences(dict(settings)) if d.startswith("model.")],
+        model_settings_changed=trained_with.differences(dict(settings), sections=("model",)),
     )
 
 

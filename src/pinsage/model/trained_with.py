@@ -14,7 +14,7 @@ import json
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinsage.data.features import FeatureConfig
+from pinsage.data.features import FeatureConfig, feature_sizes
 from pinsage.graph.config import NeighbourConfig
 from pinsage.model.pinsage import ModelConfig, PinSage
 
@@ -30,24 +30,44 @@ class TrainedWith(BaseModel):
     feature_sizes: dict[str, int] = Field(description="input sizes of the projector: items, vocabularies, dense width")
     vocabulary_digest: str = Field(description="SHA-256 of the feature vocabulary the weights' rows belong to")
 
-    def build_network(self, state_dict: dict[str, torch.Tensor]) -> PinSage:
-        """The trained network, in evaluation mode, with `state_dict` loaded."""
+    @classmethod
+    def record(
+        cls,
+        model: ModelConfig,
+        features: FeatureConfig,
+        neighbourhood: NeighbourConfig,
+        item_features: dict[str, torch.Tensor],
+        vocabulary: dict[str, list],
+    ) -> TrainedWith:
+        """What a network of `model`'s settings over these item features and vocabulary is trained with."""
+        return cls(
+            model=model,
+            features=features,
+            neighbourhood=neighbourhood,
+            feature_sizes=feature_sizes(item_features, vocabulary),
+            vocabulary_digest=vocabulary_digest(vocabulary),
+        )
+
+    def build_network(self, state_dict: dict[str, torch.Tensor], vocabulary: dict[str, list]) -> PinSage:
+        """The trained network, in evaluation mode, with `state_dict` loaded; refuses a feature vocabulary
+        other than the one the weights were trained on, whose rows would mean other words."""
+        self.check_vocabulary(vocabulary)
         network = PinSage(self.feature_sizes, self.model)
         network.load_state_dict(state_dict)
         return network.eval()
 
     def check_vocabulary(self, vocabulary: dict[str, list]) -> None:
-        """Refuse a vocabulary other than the one the weights were trained on: rows would mean other words."""
+        """Refuse a vocabulary other than the one the weights were trained on."""
         if vocabulary_digest(vocabulary) != self.vocabulary_digest:
             raise ValueError(
                 "the feature vocabulary is not the one these weights were trained with "
                 "(artifacts of different runs were mixed)"
             )
 
-    def differences(self, today: dict[str, BaseModel]) -> list[str]:
-        """`section.key: trained X, today Y` for each setting today's parameters would change."""
+    def differences(self, today: dict[str, BaseModel], sections: tuple[str, ...] = SECTIONS) -> list[str]:
+        """`section.key: trained X, today Y` for each setting of `sections` today's parameters would change."""
         changed = []
-        for section in SECTIONS:
+        for section in sections:
             trained, now = getattr(self, section).model_dump(), today[section].model_dump()
             changed += [
                 f"{section}.{key}: trained {trained[key]!r}, today {now[key]!r}"

@@ -146,10 +146,12 @@ def read_table(
             lambda row: f"{label}, line {row + first_line}: fewer than {needed} fields",
         )
 
-    written = frame.copy()  # errors quote values as the file has them
+    # Errors quote values as the file has them: the text of each converted column is kept (a reference,
+    # not a copy: conversions replace columns, they do not change them in place).
+    written: dict[str, pd.Series] = {}
 
     def check(col: str, bad, problem: str) -> None:
-        raw = written[col]
+        raw = written.get(col, frame[col])
         raise_at_first_bad_row(
             bad, lambda row: f"{label}, line {row + first_line}: column {col!r} {problem.format(raw.iloc[row])}"
         )
@@ -157,11 +159,13 @@ def read_table(
     for col in non_empty:
         check(col, frame[col].fillna("").str.strip() == "", "is empty")
     for col in integers:
+        written[col] = frame[col]
         text_values = frame[col].fillna("").str.strip()
         # 18 digits always fit int64; parsing through float would round (or wrap) larger ids silently.
         check(col, ~text_values.str.fullmatch(r"-?\d{1,18}"), "has {!r}, not a whole number in the 64-bit range")
         frame[col] = text_values.astype(np.int64)
     for col in numeric:
+        written[col] = frame[col]
         values = pd.to_numeric(frame[col].fillna("").str.strip(), errors="coerce")
         check(col, values.isna(), "has non-numeric value {!r}")
         # "inf", "Infinity" and "1e999" parse as numbers; one of them turns every embedding into NaN.
@@ -172,4 +176,6 @@ def read_table(
         frame[col] = values
     for col in non_negative:
         check(col, frame[col].to_numpy() < 0, "has negative value {!r}")
-    return frame.assign(source_file=label, source_line=np.arange(len(frame)) + first_line)
+    # One category for the file (a byte a row, not a pointer to a string): sources reach 100M rows.
+    source_file = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[label])
+    return frame.assign(source_file=source_file, source_line=np.arange(len(frame)) + first_line)

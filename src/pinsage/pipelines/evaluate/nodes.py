@@ -50,7 +50,7 @@ def evaluate_inductive_recall(
     settings = TrainedWith.model_validate(trained_with)
     trained = TrainedItems(item_features, feature_vocabulary, item_neighbourhoods, settings)
     return evaluate_new_items(
-        settings.build_network(model_weights),
+        settings.build_network(model_weights, feature_vocabulary),
         catalogue,
         users,
         train_interactions,
