@@ -114,7 +114,7 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
                 p.export,
             )
             metrics = evaluate_trained_items(
-                embeddings, prepared.train, prepared.val, prepared.test, len(prepared.users), p.evaluation.k
+                embeddings, prepared.train, prepared.val, prepared.test, len(prepared.users), p.evaluation
             )
             row = {**metrics["pinsage"], "seconds": seconds, "epochs": len(result.history)}
             trained[rung] = (p, row)

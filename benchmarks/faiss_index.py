@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import faiss
 import numpy as np
+
+from pinsage.serving.index import IndexConfig, build_inner_product_index
 
 
 def clustered_unit_vectors(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -28,12 +29,6 @@ def timed(fn, *args):
     return out, time.perf_counter() - started
 
 
-def build_index(index: faiss.Index, sample: np.ndarray, vectors: np.ndarray) -> None:
-    if not index.is_trained:
-        index.train(sample)
-    index.add(vectors)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, nargs="+", default=[100_000])
@@ -44,30 +39,23 @@ def main() -> None:
     if args.smoke:
         args.items, args.queries = [3000], 100
     rng = np.random.default_rng(0)
+    defaults = IndexConfig()
     print(f"{'items':>9} {'index':<22}{'build s':>9}{'query ms/q':>12}{'recall@10':>11}")
     for n in args.items:
         x = clustered_unit_vectors(n, args.dim, rng)
         q = x[rng.choice(n, args.queries, replace=False)]
-        exact = faiss.IndexFlatIP(args.dim)
-        _, build = timed(exact.add, x)
-        (_, truth), search = timed(exact.search, q, 10)
-        print(f"{n:>9} {'Flat (exact)':<22}{build:>9.2f}{1000 * search / len(q):>12.3f}{1.0:>11.3f}")
-        nlist = int(4 * np.sqrt(n))
-        candidates = {
-            "HNSW32 efSearch=64": faiss.IndexHNSWFlat(args.dim, 32, faiss.METRIC_INNER_PRODUCT),
-            f"IVF{nlist} nprobe=16": faiss.IndexIVFFlat(
-                faiss.IndexFlatIP(args.dim), args.dim, nlist, faiss.METRIC_INNER_PRODUCT
-            ),
-        }
-        for name, index in candidates.items():
-            sample = x[rng.choice(n, min(n, 50 * nlist), replace=False)]
-            _, build = timed(build_index, index, sample, x)
-            if "HNSW" in name:
-                index.hnsw.efSearch = 64
-            else:
-                index.nprobe = 16
+        truth = None
+        # Each kind as the project builds it (`index` parameters at their defaults).
+        for kind in ("exact", "ivf", "hnsw"):
+            index, build = timed(build_inner_product_index, x, defaults.model_copy(update={"kind": kind}))
             (_, found), search = timed(index.search, q, 10)
+            truth = found if truth is None else truth
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+            name = {
+                "exact": "Flat (exact)",
+                "ivf": f"IVF{index.nlist} nprobe={index.nprobe}" if kind == "ivf" else "",
+                "hnsw": f"HNSW{defaults.hnsw_neighbours} efSearch={defaults.hnsw_ef_search}",
+            }[kind]
             print(f"{n:>9} {name:<22}{build:>9.2f}{1000 * search / len(q):>12.3f}{recall:>11.3f}")
 
 

@@ -1,11 +1,14 @@
-"""How the pipeline's steps grow with the catalogue: the synthetic world from 100k to 1M pins.
+"""How the real `train` pipeline grows with the catalogue: the synthetic world at 100k, 1M and 10M pins.
 
-    .venv/bin/python benchmarks/scale.py --pins 100000 1000000
+    .venv/bin/python benchmarks/scale.py --pins 100000 1000000 10000000
 
-Each size runs in a fresh process (so peak memory is its own): generate the world (about 10 saves per
-pin), split, build features and the graph, compute the fixed neighbourhoods (sampling throughput), train
-one short epoch (pairs per second) and embed every item layer-wise. Prints seconds per step, peak RSS,
-and the growth factor from the first size to the last.
+Each size is one `kedro run --pipeline=train` (through a KedroSession, with the project's own hooks:
+validation, run lock, promotion gate, retention) in a fresh scratch copy of this project's `conf/`, in
+its own process, with the default parameters except the world's size (10 saves per pin), `--epochs`
+and `--batches` per epoch. A profiling hook records every node's seconds and its peak resident memory
+(sampled every 20 ms while it runs). Printed per size: each node's seconds and peak GB, each epoch's
+training pairs/s and the share of it spent sampling (pairs and hard negatives); then each node's growth
+in time from one size to the next. `--smoke` runs two tiny worlds in seconds (the test suite runs it).
 """
 
 from __future__ import annotations
@@ -13,100 +16,148 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(n_pins: int, batches: int, walks: int) -> dict:
-    from pinsage.data.features import FeatureConfig, build_item_features
-    from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
-    from pinsage.data.split import split_by_time
-    from pinsage.graph.build import build_graph
-    from pinsage.graph.config import NeighbourConfig
-    from pinsage.graph.sampling import fixed_neighbourhoods
-    from pinsage.jobs.export import embed_catalogue
-    from pinsage.jobs.train import TrainingInputs, TrainSettings, fit
-    from pinsage.serving.embeddings import ExportConfig
-    from pinsage.training.config import TrainConfig
+class NodeProfiler:
+    """A Kedro hook: seconds and peak resident memory of each node."""
 
-    times: dict[str, float] = {}
+    def __init__(self):
+        self.nodes: dict[str, dict] = {}
+        self._peak = 0
+        self._running = False
 
-    def step(name, fn):
+    @staticmethod
+    def resident_bytes() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _sample(self) -> None:
+        while self._running:
+            self._peak = max(self._peak, self.resident_bytes())
+            time.sleep(0.02)
+
+    def before_node_run(self, node) -> None:
+        self._peak, self._running = self.resident_bytes(), True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._started = time.perf_counter()
+        self._thread.start()
+
+    def after_node_run(self, node) -> None:
+        seconds = time.perf_counter() - self._started
+        self._running = False
+        self._thread.join()
+        self.nodes[node.name] = {"seconds": seconds, "peak_gb": max(self._peak, self.resident_bytes()) / 2**30}
+
+
+def run_one(n_pins: int, epochs: int, batches: int, smoke: bool) -> dict:
+    """One train run at `n_pins` in a scratch project; returns the profile as a dict."""
+    from kedro.framework.hooks import hook_impl
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    class Hook(NodeProfiler):
+        before_node_run = hook_impl(NodeProfiler.before_node_run)
+        after_node_run = hook_impl(NodeProfiler.after_node_run)
+
+    project = Path(tempfile.mkdtemp(prefix=f"scale-{n_pins}-"))
+    try:
+        shutil.copytree(ROOT / "conf" / "base", project / "conf" / "base")
+        (project / "conf" / "local").mkdir()
+        shutil.copy(ROOT / "pyproject.toml", project)
+        (project / "src").mkdir()
+        params = {
+            "data": {"synthetic": {"n_pins": n_pins, "n_boards": n_pins * 2 // 5, "saves_per_board": 25.0}},
+            "training": {"epochs": epochs, "batches_per_epoch": batches},
+        }
+        if smoke:
+            params["training"].update(batch_size=32, num_negatives=20)
+            params["neighbourhood"] = {"inference_random_walks": 10}
+        bootstrap_project(project)
+        profiler = Hook()
         started = time.perf_counter()
-        out = fn()
-        times[name] = time.perf_counter() - started
-        return out
-
-    # The stages of the `train` pipeline, each timed on its own (as its node runs it).
-    world = SyntheticWorld(n_pins=n_pins, n_boards=n_pins * 2 // 5, n_topics=max(40, n_pins // 200), saves_per_board=25)
-    data = step("generate", lambda: generate_world(world))
-    train_events, val_events, _ = step("split", lambda: split_by_time(data.interactions))
-    features, vocabulary = step("features", lambda: build_item_features(data.items, train_events, FeatureConfig()))
-    graph = step("graph", lambda: build_graph(train_events, len(data.users), len(data.items)))
-    config = NeighbourConfig(inference_random_walks=walks)
-    neighbours, weights = step("neighbourhoods", lambda: fixed_neighbourhoods(graph, config))
-    neighbourhoods = {"neighbours": neighbours, "weights": weights}
-    inputs = TrainingInputs(graph, features, vocabulary, neighbourhoods, train_events, val_events, data.items)
-    settings = TrainSettings(
-        neighbourhood=config,
-        training=TrainConfig(epochs=1, batches_per_epoch=batches, checkpoint_path=None, validate_each_epoch=False),
-    )
-    result = step("train_epoch", lambda: fit(inputs, settings))
-    step(
-        "inference",
-        lambda: embed_catalogue(
-            result.state_dict, result.trained_with, features, vocabulary, neighbourhoods, data.items, ExportConfig()
-        ),
-    )
-    return {
-        "pins": n_pins,
-        "saves": len(data.interactions),
-        "seconds": times,
-        "pairs_per_s": batches * settings.training.batch_size / times["train_epoch"],
-        "neighbourhood_items_per_s": n_pins / times["neighbourhoods"],
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-    }
+        with KedroSession.create(project_path=project, runtime_params=params) as session:
+            # The project's own hooks (settings.HOOKS) stay; the profiler is added beside them.
+            session._hook_manager.register(profiler)
+            session.run(pipeline_name="train")
+            history = session.load_context().catalog.load("training_history")
+        batch_size = 32 if smoke else 256
+        return {
+            "pins": n_pins,
+            "total_seconds": time.perf_counter() - started,
+            "nodes": profiler.nodes,
+            "epochs": [
+                {
+                    "pairs_per_s": batches * batch_size / h["seconds"],
+                    "sampling_share": h["sample_seconds"] / h["seconds"],
+                }
+                for h in history
+            ],
+        }
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pins", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--batches", type=int, default=100, help="minibatches in the timed epoch")
-    parser.add_argument("--walks", type=int, default=50, help="random walks per item for neighbourhoods")
+    parser.add_argument("--pins", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=300, help="minibatches per epoch")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--smoke", action="store_true", help="seconds-long run on tiny synthetic worlds")
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run on two tiny synthetic worlds")
     args = parser.parse_args()
     if args.smoke:
-        args.pins, args.batches, args.walks = [500, 1000], 3, 5
+        args.pins, args.epochs, args.batches = [300, 600], 2, 2
     if args.one:
-        print(json.dumps(measure(args.one, args.batches, args.walks)))
+        print(json.dumps(run_one(args.one, args.epochs, args.batches, args.smoke)))
         return
     rows = []
     for n in args.pins:
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(n),
+            "--epochs",
+            str(args.epochs),
+            "--batches",
+            str(args.batches),
+        ]
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--batches", str(args.batches), "--walks", str(args.walks)],
+            command + (["--smoke"] if args.smoke else []),
             check=True,
             capture_output=True,
             text=True,
-            env=dict(os.environ, TQDM_DISABLE="1"),
+            env=dict(os.environ, TQDM_DISABLE="1", MPLBACKEND="Agg"),
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    steps = list(rows[0]["seconds"])
-    print(f"{'pins':>9}{'saves':>12}" + "".join(f"{s:>16}" for s in steps) + f"{'pairs/s':>10}{'peak GB':>9}")
-    for r in rows:
+        r = rows[-1]
+        print(f"\n{n:,} pins: the train pipeline took {r['total_seconds']:.0f} s")
+        print(f"  {'node':<34}{'seconds':>10}{'peak GB':>9}")
+        for name, node in r["nodes"].items():
+            print(f"  {name:<34}{node['seconds']:>10.2f}{node['peak_gb']:>9.2f}")
+        for i, epoch in enumerate(r["epochs"], 1):
+            print(
+                f"  epoch {i}: {epoch['pairs_per_s']:,.0f} pairs/s, "
+                f"sampling (pairs + hard negatives) {100 * epoch['sampling_share']:.0f}% of it"
+            )
+    for smaller, larger in zip(rows, rows[1:], strict=False):
+        growth = {
+            name: larger["nodes"][name]["seconds"] / max(smaller["nodes"][name]["seconds"], 1e-3)
+            for name in larger["nodes"]
+            if name in smaller["nodes"]
+        }
         print(
-            f"{r['pins']:>9}{r['saves']:>12}"
-            + "".join(f"{r['seconds'][s]:>16.2f}" for s in steps)
-            + f"{r['pairs_per_s']:>10.0f}{r['peak_rss_gb']:>9.2f}"
-        )
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        print(
-            f"growth x{last['pins'] / first['pins']:.0f} pins: "
-            + ", ".join(f"{s} x{last['seconds'][s] / max(first['seconds'][s], 1e-9):.1f}" for s in steps)
-            + f", peak memory x{last['peak_rss_gb'] / first['peak_rss_gb']:.1f}"
+            f"\ngrowth x{larger['pins'] / smaller['pins']:.0f} pins: "
+            + ", ".join(f"{name} x{g:.1f}" for name, g in sorted(growth.items(), key=lambda kv: -kv[1]))
         )
 
 

@@ -28,8 +28,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 def project_pairs_per_second(args) -> float:
     from pinsage.data.sources.registry import DataConfig, load_source
     from pinsage.data.split import SplitConfig
-    from pinsage.graph.config import NeighbourConfig, PairConfig
-    from pinsage.graph.hard_negatives import HardNegativeConfig
+    from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
     from pinsage.jobs.prepare import prepare
     from pinsage.jobs.train import TrainSettings, fit
     from pinsage.model.pinsage import ModelConfig

@@ -7,6 +7,8 @@ seconds and writes nothing. The validated sections are what nodes receive; no no
 
 from __future__ import annotations
 
+import importlib.util
+
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -14,13 +16,13 @@ from pinsage.data.features import FeatureConfig
 from pinsage.data.sources.registry import DataConfig
 from pinsage.data.split import SplitConfig
 from pinsage.evaluation.metrics import EvaluationConfig
-from pinsage.graph.config import NeighbourConfig, PairConfig
-from pinsage.graph.hard_negatives import HardNegativeConfig
+from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.lifecycle.publishing import PublishConfig
 from pinsage.lifecycle.retention import RetentionConfig
 from pinsage.lifecycle.run_lock import RunsConfig
 from pinsage.model.pinsage import ModelConfig
 from pinsage.serving.embeddings import ExportConfig
+from pinsage.serving.index import IndexConfig
 from pinsage.training.config import TrainConfig
 
 
@@ -42,6 +44,7 @@ class Parameters(BaseModel):
     model: ModelConfig = ModelConfig()
     training: TrainConfig = TrainConfig()
     export: ExportConfig = ExportConfig()
+    index: IndexConfig = IndexConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     publish: PublishConfig
     retention: RetentionConfig = RetentionConfig()
@@ -66,6 +69,8 @@ def validate_parameters(raw: dict) -> Parameters:
         raise ParameterError("invalid parameters:\n  " + "\n  ".join(problems)) from None
     for section in ("training", "export"):
         _check_device(section, getattr(parameters, section).device)
+    if parameters.export.engine == "dask" and importlib.util.find_spec("distributed") is None:
+        raise ParameterError("export.engine: 'dask' needs the dask extra: pip install -e '.[dask]'")
     return parameters
 
 

@@ -16,8 +16,9 @@ EXPECTED = {
     "ablation.py": ["| project default (conf/base) |", "| itemknn |"],
     "throughput.py": ["this project:", "pairs/s"],
     "inference.py": ["gives the layer-wise embeddings: True"],
-    "scale.py": ["growth x2 pins:", "train_epoch"],
+    "scale.py": ["growth x2 pins:", "train_pinsage", "pairs/s"],
     "faiss_index.py": ["Flat (exact)", "HNSW32"],
+    "gpu_check.py": ["device cpu;", "fp32", "bf16"],
 }
 
 

@@ -95,3 +95,24 @@ def test_exact_top_k_over_chunks_equals_one_sort():
     x = np.random.default_rng(1).normal(size=(50, 4)).astype(np.float32)
     whole = np.argsort(-(x[:5] @ x.T), axis=1, kind="stable")[:, :6]
     np.testing.assert_array_equal(exact_top_k(x[:5], x, 6, chunk_size=7), whole)
+
+
+def test_many_users_are_evaluated_on_a_fixed_seeded_sample():
+    rng = np.random.default_rng(0)
+    n_users, n_items = 400, 30
+    train = pd.DataFrame(
+        {"user": np.repeat(np.arange(n_users), 3), "item": rng.integers(0, n_items, 3 * n_users), "timestamp": 0}
+    )
+    held_out = pd.DataFrame({"user": np.arange(n_users), "item": rng.integers(0, n_items, n_users), "timestamp": 1})
+    sampled = EvaluationQueries(train, held_out, n_users, n_items, max_users=100, seed=3)
+    again = EvaluationQueries(train, held_out, n_users, n_items, max_users=100, seed=3)
+    assert len(sampled) == 100 and sampled.eligible == n_users
+    assert sampled.users.tolist() == again.users.tolist()  # the same users for every method and epoch
+    assert len(set(sampled.users.tolist())) == 100
+    everyone = EvaluationQueries(train, held_out, n_users, n_items)
+    # The sample's figures are the figures of those users in the full evaluation.
+    full_ranks = dict(zip(everyone.users.tolist(), ranks(popularity_scorer(train, n_items), everyone), strict=True))
+    sample_ranks = ranks(popularity_scorer(train, n_items), sampled)
+    assert sample_ranks.tolist() == [full_ranks[u] for u in sampled.users.tolist()]
+    figures = evaluate(popularity_scorer(train, n_items), sampled, k=10)
+    assert figures["users"] == 100 and figures["eligible_users"] == n_users

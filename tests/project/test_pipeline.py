@@ -394,6 +394,8 @@ def test_retention_keeps_the_newest_runs_and_the_published_one(project):
         ("--params=data.synthetic.n_pins=1", "data.synthetic.n_pins: Input should be greater than or equal to 10"),
         ("--params=retention.keep_runs=0", "retention.keep_runs: Input should be greater than or equal to 1"),
         ("--params=export.chunk_size=0", "export.chunk_size: Input should be greater than or equal to 1"),
+        ("--params=index.kind=annoy", "index.kind: Input should be 'auto', 'exact', 'ivf' or 'hnsw'"),
+        ("--params=hard_negatives.walks_per_query=0", "hard_negatives.walks_per_query: Input should be greater than"),
         ("--params=evaluation.k=20", "publish.metric 'hits@10' is not computed with evaluation.k=20"),
         ("--params=training.device=cuda", "training.device: 'cuda' asked for, but this machine has no CUDA device"),
     ],

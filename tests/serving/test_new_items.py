@@ -12,6 +12,7 @@ import torch
 from pinsage.data.features import FeatureConfig, encode_items
 from pinsage.data.schema import DataError
 from pinsage.data.sources.batches import concat_batches
+from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.graph.config import NeighbourConfig
 from pinsage.jobs.evaluate import evaluate_new_items
 from pinsage.jobs.train import TrainSettings, fit
@@ -159,7 +160,7 @@ def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
         held.held_out_items,
         held.held_out_interactions,
         trained,
-        k=10,
+        EvaluationConfig(k=10),
     )
     hits = {name: m["hits@10"] for name, m in result["methods"].items()}
     assert result["items"] == 90 and result["methods"]["pinsage"]["users"] > 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -21,7 +22,6 @@ BASE = {
     "epochs": 4,
     "batches_per_epoch": 10,
     "num_negatives": 30,
-    "loss": "max_margin",
     "lr": 0.005,
     "warmup_epochs": 0.5,
     "seed": 0,
@@ -42,7 +42,7 @@ def run(config: TrainConfig, context: DistributedContext) -> tuple[dict, list[di
     return result.state_dict, result.history
 
 
-def _rank(rank: int, world_size: int, port: int, out: str) -> None:
+def _rank(rank: int, world_size: int, port: int, out: str, loss: str) -> None:
     torch.set_num_threads(1)
     # A short timeout turns any mismatch between the ranks' collectives into a failure, not a hang.
     # The process group is not destroyed: with torch 2.2's gloo, destroy_process_group can block
@@ -54,18 +54,18 @@ def _rank(rank: int, world_size: int, port: int, out: str) -> None:
         world_size=world_size,
         timeout=datetime.timedelta(seconds=120),
     )
-    config = TrainConfig(**BASE, batch_size=PER_RANK_BATCH)
+    config = TrainConfig(**BASE, loss=loss, batch_size=PER_RANK_BATCH)
     state, history = run(config, DistributedContext(rank, world_size))
     if rank == 0:
         torch.save({"state": state, "history": history}, out)
 
 
-def _one_process(_: int, out: str) -> None:
+def _one_process(_: int, out: str, loss: str) -> None:
     """The reference: one process, twice the batch; the linear scaling rule gives the two ranks lr × 2.
     It runs in a fresh process set up like a rank's, because DGL's random walks are reproducible for a
     seed *and* a thread count, and the test process's own thread state depends on the tests before it."""
     torch.set_num_threads(1)
-    config = TrainConfig(**{**BASE, "lr": BASE["lr"] * 2}, batch_size=2 * PER_RANK_BATCH)
+    config = TrainConfig(**{**BASE, "lr": BASE["lr"] * 2}, loss=loss, batch_size=2 * PER_RANK_BATCH)
     state, history = run(config, DistributedContext())
     torch.save({"state": state, "history": history}, out)
 
@@ -76,11 +76,14 @@ def free_loopback_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
+@pytest.mark.parametrize("loss", ["softmax", "max_margin"])
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path, loss):
+    """With the default softmax, each query's in-batch candidates are both ranks' positives (gathered),
+    as in the one-process batch; the sparse embedding-table updates are all-reduced like dense ones."""
     out = tmp_path / "two.pt"
-    mp.spawn(_rank, args=(2, free_loopback_port(), str(out)), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, free_loopback_port(), str(out), loss), nprocs=2, join=True)
     two = torch.load(out, weights_only=True)
-    mp.spawn(_one_process, args=(str(tmp_path / "one.pt"),), nprocs=1, join=True)
+    mp.spawn(_one_process, args=(str(tmp_path / "one.pt"), loss), nprocs=1, join=True)
     one = torch.load(tmp_path / "one.pt", weights_only=True)
     one_state, one_history = one["state"], one["history"]
     for a, b in zip(two["history"], one_history, strict=True):

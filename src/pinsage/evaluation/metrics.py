@@ -28,6 +28,16 @@ class EvaluationConfig(BaseModel):
     index_queries: int = Field(
         200, ge=1, description="items whose nearest neighbours from the faiss index are compared with exact search"
     )
+    max_users: int | None = Field(
+        20_000,
+        ge=1,
+        description="users per split in the report and the gate: a fixed, seeded sample where more have a "
+        "held-out item, so evaluation stays affordable with millions of users (null: all)",
+    )
+    validation_users: int | None = Field(
+        5_000, ge=1, description="users in each epoch's validation: a fixed, seeded sample (null: all)"
+    )
+    seed: int = Field(0, description="seed of the user samples")
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -38,9 +48,23 @@ class EvaluationConfig(BaseModel):
 class EvaluationQueries:
     """Per-user queries, targets and the training items to exclude, built once per split."""
 
-    def __init__(self, train: pd.DataFrame, held_out: pd.DataFrame, n_users: int, n_items: int):
+    def __init__(
+        self,
+        train: pd.DataFrame,
+        held_out: pd.DataFrame,
+        n_users: int,
+        n_items: int,
+        max_users: int | None = None,
+        seed: int = 0,
+    ):
         latest = train.sort_values(["user", "timestamp"], kind="stable").groupby("user")["item"].last()
         held_out = held_out[held_out["user"].isin(latest.index)]
+        # Every user with a held-out item is eligible; beyond `max_users`, a seeded sample of them is
+        # evaluated (the same users whatever the model, so methods and epochs stay comparable).
+        self.eligible = len(held_out)
+        if max_users is not None and len(held_out) > max_users:
+            keep = np.sort(np.random.default_rng(seed).choice(len(held_out), max_users, replace=False))
+            held_out = held_out.iloc[keep]
         self.users = held_out["user"].to_numpy(dtype=np.int64)
         self.targets = held_out["item"].to_numpy(dtype=np.int64)
         self.queries = latest.loc[self.users].to_numpy(dtype=np.int64)
@@ -89,4 +113,5 @@ def metrics_from_ranks(rank: np.ndarray, k: int) -> dict[str, float]:
 
 
 def evaluate(scorer: Scorer, queries: EvaluationQueries, k: int) -> dict[str, float]:
-    return metrics_from_ranks(ranks(scorer, queries), k)
+    """The figures, with how many users they are over (`users`) out of how many were eligible."""
+    return {**metrics_from_ranks(ranks(scorer, queries), k), "eligible_users": queries.eligible}

@@ -39,6 +39,14 @@ def recall_report(
             f"| {METHOD_NAMES.get(method, method)} | {v[f'hits@{k}']:.4f} | {v[f'ndcg@{k}']:.4f} | "
             f"{v['mrr']:.4f} | {t[f'hits@{k}']:.4f} | {t[f'ndcg@{k}']:.4f} | {t['mrr']:.4f} |"
         )
+    first = next(iter(metrics.values()), {})
+    for split, figures in first.items():
+        if figures.get("eligible_users", figures["users"]) > figures["users"]:
+            lines += [
+                "",
+                f"{split}: every method is measured on the same fixed, seeded sample of {figures['users']} of the "
+                f"{figures['eligible_users']} eligible users (`evaluation.max_users`).",
+            ]
     best = {m: s["test"][f"hits@{k}"] for m, s in metrics.items()}
     baseline = max((v for m, v in best.items() if m != "pinsage"), default=0.0)
     if "pinsage" in best and baseline > 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class NeighbourConfig(BaseModel):
@@ -40,3 +40,38 @@ class PairConfig(BaseModel):
     refresh_neighbours: bool = Field(
         False, description="resample the neighbour table every epoch (else train on the fixed one)"
     )
+
+
+class HardNegativeConfig(BaseModel):
+    """Hard negatives: items ranked in a band of random-walk visit counts from the query (the paper's
+    ranks 2000–5000 of its Pixie walks), added by a curriculum."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="add band hard negatives with a curriculum")
+    band_ranks: tuple[int, int] = Field((2000, 5000), description="the band in visit-count ranks (the paper's)")
+    band_fractions: tuple[float, float] = Field(
+        (0.05, 0.15), description="the band as fractions of the catalogue, used where smaller than band_ranks"
+    )
+    max_per_query: int = Field(3, ge=1, description="curriculum cap: epoch n adds min(n-1, this) per query")
+    walks_per_query: int = Field(100, ge=1, description="random walks with restart from each query, per epoch")
+    walk_hops: int = Field(3, ge=1, description="maximum item→user→item hops per walk")
+    restart: float = Field(0.15, ge=0, lt=1, description="probability that a walk ends after each hop")
+    chunk_size: int = Field(4096, ge=1, description="queries walked at once (memory bound)")
+    samples_per_query: int = Field(128, ge=1, description="band items drawn per query for an epoch")
+
+    @model_validator(mode="after")
+    def _band_is_ordered(self) -> HardNegativeConfig:
+        for name, (start, end) in (("band_ranks", self.band_ranks), ("band_fractions", self.band_fractions)):
+            if not 0 <= start < end:
+                raise ValueError(f"hard_negatives.{name} must be [start, end] with 0 <= start < end")
+        if self.band_fractions[1] > 1:
+            raise ValueError("hard_negatives.band_fractions must lie within [0, 1]")
+        return self
+
+    def band(self, n_items: int) -> tuple[int, int]:
+        """The band in ranks for a catalogue of `n_items` (0 = the most visited item other than the
+        query), at least one rank wide: the paper's ranks, or the fractions where those are smaller."""
+        start = min(self.band_ranks[0], int(self.band_fractions[0] * n_items))
+        end = min(self.band_ranks[1], int(self.band_fractions[1] * n_items))
+        return start, max(start + 1, end)

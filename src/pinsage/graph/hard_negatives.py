@@ -1,41 +1,27 @@
-"""Hard negatives from personalised PageRank: items related to the query, but not too related.
+"""Hard negatives from random walks with restart: items related to the query, but not too related.
 
-The paper samples hard negatives from items ranked 2000–5000 by personalised PageRank from the query:
-close enough in the graph to be confusable, far enough not to be true positives. Here the band is a
-fraction of the catalogue, so it scales from MovieLens to Pinterest sizes. PageRank is computed by power
-iteration on the sparse item→user→item transition matrix, for a chunk of query items at a time, in plain
-PyTorch (no DGL), and cached for an epoch.
+The paper ranks items by the visit counts of Pixie random walks from the query and samples hard negatives
+from ranks 2000–5000: close enough in the graph to be confusable, far enough not to be true positives.
+Here each query of the epoch gets a fixed budget of walks (`walks_per_query` × at most `walk_hops`
+item→user→item hops), so the cost per query does not depend on the catalogue: the earlier personalised
+PageRank by power iteration touched every item and edge for every query, and was out of reach at 1M items.
+
+False negatives. The top of the ranking (ranks below the band) is skipped: the most visited items are
+those sharing the most users with the query, i.e. its likely next picks. A walk budget sees only so many
+distinct items; where a query's walks reached fewer than the band's start, its band is the less visited
+half of what they reached, never the most visited items. In the loss, a hard negative equal to the row's
+positive counts for nothing, and hard negatives get no logQ correction (they are chosen, not drawn from
+a known distribution).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import dgl
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class HardNegativeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="add PPR-band hard negatives with a curriculum")
-    band_start: float = Field(0.05, ge=0, lt=1, description="band start, as a fraction of the catalogue")
-    band_end: float = Field(0.15, gt=0, le=1, description="band end, as a fraction of the catalogue")
-    max_per_query: int = Field(3, ge=1, description="curriculum cap: epoch n adds min(n-1, this) per query")
-    restart: float = Field(0.15, gt=0, lt=1, description="PageRank restart probability")
-    iterations: int = Field(10, ge=1)
-    chunk_size: int = Field(512, ge=1, description="queries per power-iteration chunk (memory bound)")
-    samples_per_query: int = Field(128, ge=1, description="band items kept per query for an epoch")
-
-    @model_validator(mode="after")
-    def _band_is_ordered(self) -> HardNegativeConfig:
-        if self.band_end <= self.band_start:
-            raise ValueError("hard_negatives.band_end must be greater than band_start")
-        return self
-
-    def band(self, n_items: int) -> tuple[int, int]:
-        """The band in ranks (0 = the query itself is excluded before ranking), at least one item wide."""
-        start = int(self.band_start * n_items)
-        return start, max(start + 1, int(self.band_end * n_items))
+from pinsage.graph.build import ITEM, ITEM_TO_USER, USER_TO_ITEM
+from pinsage.graph.config import HardNegativeConfig
+from pinsage.seeding import derive_seed
 
 
 def curriculum_count(epoch: int, config: HardNegativeConfig) -> int:
@@ -44,47 +30,56 @@ def curriculum_count(epoch: int, config: HardNegativeConfig) -> int:
     return min(epoch, config.max_per_query) if config.enabled else 0
 
 
-class PersonalisedPageRank:
-    """Power iteration of PageRank with restart on the item→user→item walk, many queries at once.
+def visit_counts(
+    graph: dgl.DGLGraph, queries: torch.Tensor, config: HardNegativeConfig, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Items visited by the walks from each query, with their counts, the query itself left out.
 
-    The two sparse steps (item→user, user→item) are kept apart: their product is nearly dense on
-    real catalogues, while each factor has one entry per training interaction.
+    Returns (row, item, count), sorted by row, then by count descending, then by item id; `row` indexes
+    `queries`. A walk may end after any hop (probability `restart`), so near items are visited more.
     """
+    hops = config.walk_hops
+    metapath = [ITEM_TO_USER, USER_TO_ITEM] * hops
+    # The walk may only end on an item: never between the item→user and user→item steps. No end
+    # before the first hop, so every walk reaches at least one item.
+    ends = torch.tensor([0.0, 0.0] + [config.restart, 0.0] * (hops - 1))
+    dgl.seed(seed)
+    starts = queries.repeat_interleave(config.walks_per_query)
+    traces, _ = dgl.sampling.random_walk(graph, starts, metapath=metapath, restart_prob=ends)
+    items = traces[:, 2::2]
+    rows = torch.arange(len(queries)).repeat_interleave(config.walks_per_query).unsqueeze(1).expand_as(items)
+    keep = (items >= 0) & (items != starts.unsqueeze(1))
+    n_items = graph.num_nodes(ITEM)
+    keys, counts = torch.unique(rows[keep] * n_items + items[keep], return_counts=True)
+    row, item = keys // n_items, keys % n_items
+    # unique() sorted by (row, item); a stable sort by count, then by row, gives the ranking.
+    order = torch.argsort(counts, descending=True, stable=True)
+    order = order[torch.argsort(row[order], stable=True)]
+    return row[order], item[order], counts[order]
 
-    def __init__(self, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int):
-        item_degree = np.bincount(items, minlength=n_items).astype(np.float32)
-        user_degree = np.bincount(users, minlength=n_users).astype(np.float32)
-        u = torch.as_tensor(users, dtype=torch.long)
-        i = torch.as_tensor(items, dtype=torch.long)
-        # Transposed transition matrices, so that scores (columns = queries) flow along edges.
-        self.user_from_item = torch.sparse_coo_tensor(
-            torch.stack([u, i]), torch.as_tensor(1.0 / item_degree[items]), (n_users, n_items)
-        ).coalesce()
-        self.item_from_user = torch.sparse_coo_tensor(
-            torch.stack([i, u]), torch.as_tensor(1.0 / user_degree[users]), (n_items, n_users)
-        ).coalesce()
-        self.n_items = n_items
 
-    def scores(self, queries: torch.Tensor, restart: float, iterations: int) -> torch.Tensor:
-        """[n_items, len(queries)]: column j is the PageRank vector personalised to queries[j]."""
-        start = torch.zeros(self.n_items, len(queries))
-        start[queries, torch.arange(len(queries))] = 1.0
-        scores = start
-        for _ in range(iterations):
-            walked = torch.sparse.mm(self.item_from_user, torch.sparse.mm(self.user_from_item, scores))
-            scores = restart * start + (1 - restart) * walked
-        return scores
-
-    def band(self, queries: torch.Tensor, config: HardNegativeConfig) -> torch.Tensor:
-        """For each query, the items ranked in the band: [len(queries), width]. The query itself is
-        removed before ranking, so it is never in its own band."""
-        start, end = config.band(self.n_items - 1)
-        out = []
-        for s in range(0, len(queries), config.chunk_size):
-            seeds = queries[s : s + config.chunk_size]
-            scores = self.scores(seeds, config.restart, config.iterations)
-            scores[seeds, torch.arange(len(seeds))] = -1.0
-            # Ties (unreachable items all score 0) are broken by item index, for determinism.
-            order = torch.argsort(-scores.T, dim=1, stable=True)
-            out.append(order[:, start:end])
-        return torch.cat(out) if out else torch.empty(0, end - start, dtype=torch.long)
+def walk_band(
+    graph: dgl.DGLGraph, queries: torch.Tensor, config: HardNegativeConfig, seed: int, generator: torch.Generator
+) -> torch.Tensor:
+    """[len(queries), samples_per_query]: items drawn uniformly from each query's band of the
+    visit-count ranking. A query whose walks reached nothing (an item without users) gets uniform items."""
+    n_items = graph.num_nodes(ITEM)
+    band_start, band_end = config.band(n_items - 1)
+    width = config.samples_per_query
+    out = []
+    for chunk, s in enumerate(range(0, len(queries), config.chunk_size)):
+        seeds = queries[s : s + config.chunk_size]
+        row, item, _ = visit_counts(graph, seeds, config, derive_seed(seed, chunk))
+        visited = torch.bincount(row, minlength=len(seeds))
+        first = torch.cumsum(visited, 0) - visited
+        # Ranks [band_start, band_end) where the walks reached that far, else the less visited half.
+        reached = visited > band_start
+        low = torch.where(reached, torch.full_like(visited, band_start), visited // 2)
+        high = torch.where(reached, visited.clamp(max=band_end), visited)
+        rank = (
+            low.unsqueeze(1) + (torch.rand(len(seeds), width, generator=generator) * (high - low).unsqueeze(1)).long()
+        )
+        drawn = item[(first.unsqueeze(1) + rank).clamp(max=max(len(item) - 1, 0))] if len(item) else None
+        uniform = torch.randint(0, n_items, (len(seeds), width), generator=generator)
+        out.append(torch.where((visited > 0).unsqueeze(1), drawn, uniform) if drawn is not None else uniform)
+    return torch.cat(out) if out else torch.empty(0, width, dtype=torch.long)

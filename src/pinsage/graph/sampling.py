@@ -11,10 +11,13 @@ import dgl
 import torch
 
 from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM
-from pinsage.graph.config import NeighbourConfig, PairConfig
+from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.epoch import EpochSample
-from pinsage.graph.hard_negatives import HardNegativeConfig, PersonalisedPageRank, curriculum_count
+from pinsage.graph.hard_negatives import curriculum_count, walk_band
 from pinsage.seeding import derive_seed
+
+# The pair walks are seeded by attempts 0–7 (see `_pairs`); the hard-negative walks come after them.
+_HARD_NEGATIVE_WALKS = 8
 
 
 def importance_neighbours(
@@ -133,11 +136,6 @@ class WalkEpochSampler:
             indptr, indices, _ = graph.adj_tensors("csr", etype=ITEM_TO_USER)
             self._item_users = (indptr, indices)
         self.hard_config = hard_negatives or HardNegativeConfig()
-        self._pagerank: PersonalisedPageRank | None = None
-        if self.hard_config.enabled:
-            self._pagerank = PersonalisedPageRank(
-                users.numpy(), items.numpy(), graph.num_nodes(USER), graph.num_nodes(ITEM)
-            )
 
     def __call__(self, epoch: int) -> EpochSample:
         seed = derive_seed(self.seed, epoch)
@@ -149,13 +147,12 @@ class WalkEpochSampler:
             neighbours, weights = self.fixed_neighbours
         hard_per_query = curriculum_count(epoch, self.hard_config)
         hard_band = band_row = None
-        if hard_per_query and self._pagerank is not None:
+        if hard_per_query:
+            # Only the epoch's own queries are walked from: the cost follows the epoch, not the catalogue.
             distinct, band_row = torch.unique(queries, return_inverse=True)
-            band = self._pagerank.band(distinct, self.hard_config)
-            # Keep a seeded random subset of each band, so memory stays bounded on large catalogues.
-            keep = min(self.hard_config.samples_per_query, band.shape[1])
-            columns = torch.rand(band.shape, generator=generator).argsort(dim=1)[:, :keep]
-            hard_band = band.gather(1, columns)
+            hard_band = walk_band(
+                self.graph, distinct, self.hard_config, derive_seed(seed, _HARD_NEGATIVE_WALKS), generator
+            )
         return EpochSample(
             queries=queries,
             positives=positives,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pinsage.data.features import encode_items
 from pinsage.data.split import split_last
-from pinsage.evaluation.metrics import EvaluationQueries, evaluate
+from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, evaluate
 from pinsage.evaluation.scorers import embedding_scorer, feature_scorer, itemknn_scorer, popularity_scorer
 from pinsage.model.pinsage import PinSage
 from pinsage.serving.embeddings import embedding_matrix
@@ -23,20 +23,25 @@ def evaluate_trained_items(
     val_interactions: pd.DataFrame,
     test_interactions: pd.DataFrame,
     n_users: int,
-    k: int,
+    evaluation: EvaluationConfig,
 ) -> dict[str, dict]:
-    """Validation and test figures of PinSage, popularity and item-kNN on the trained catalogue."""
+    """Validation and test figures of PinSage, popularity and item-kNN on the trained catalogue, over
+    the same (sampled, where there are more than `evaluation.max_users`) users for every method."""
     n_items = len(item_embeddings)
+    sample = {"max_users": evaluation.max_users, "seed": evaluation.seed}
     queries = {
-        "val": EvaluationQueries(train_interactions, val_interactions, n_users, n_items),
-        "test": EvaluationQueries(train_interactions, test_interactions, n_users, n_items),
+        "val": EvaluationQueries(train_interactions, val_interactions, n_users, n_items, **sample),
+        "test": EvaluationQueries(train_interactions, test_interactions, n_users, n_items, **sample),
     }
     scorers = {
         "pinsage": embedding_scorer(embedding_matrix(item_embeddings)),
         "popularity": popularity_scorer(train_interactions, n_items),
         "itemknn": itemknn_scorer(train_interactions, n_users, n_items),
     }
-    return {name: {split: evaluate(scorer, q, k) for split, q in queries.items()} for name, scorer in scorers.items()}
+    return {
+        name: {split: evaluate(scorer, q, evaluation.k) for split, q in queries.items()}
+        for name, scorer in scorers.items()
+    }
 
 
 def evaluate_new_items(
@@ -47,7 +52,7 @@ def evaluate_new_items(
     held_out_items: pd.DataFrame,
     held_out_interactions: pd.DataFrame,
     trained: TrainedItems,
-    k: int,
+    evaluation: EvaluationConfig,
 ) -> dict[str, dict]:
     """HITS@k, NDCG@k, MRR for queries and targets among items held out of training entirely.
 
@@ -71,7 +76,9 @@ def evaluate_new_items(
     def new_rows(a: AttachedItems) -> np.ndarray:
         return embed_with_new_items(network, a, trained)[n:].numpy()
 
-    queries = EvaluationQueries(local(first_events), local(targets), full.n_users, n_new)
+    queries = EvaluationQueries(
+        local(first_events), local(targets), full.n_users, n_new, evaluation.max_users, evaluation.seed
+    )
     new_features = encode_items(full.items.iloc[n:], np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
     scorers = {
         "pinsage": embedding_scorer(new_rows(attached)),
@@ -83,5 +90,5 @@ def evaluate_new_items(
     return {
         "items": n_new,
         "attached": len(first_events),
-        "methods": {name: evaluate(scorer, queries, k) for name, scorer in scorers.items()},
+        "methods": {name: evaluate(scorer, queries, evaluation.k) for name, scorer in scorers.items()},
     }

@@ -21,13 +21,16 @@ def embed_catalogue(
 ) -> pd.DataFrame:
     """The embedding table of `catalogue` (`item`, `item_id`, `embedding`); refuses features encoded
     with another vocabulary than the weights were trained on."""
-    network = trained_with.build_network(state_dict, vocabulary).to(export.device)
-    embeddings = embed_all_items(
-        network,
-        features,
-        neighbourhoods["neighbours"],
-        neighbourhoods["weights"],
-        chunk_size=export.chunk_size,
-        device=export.device,
-    )
+    network = trained_with.build_network(state_dict, vocabulary)
+    neighbours, weights = neighbourhoods["neighbours"], neighbourhoods["weights"]
+    if export.engine == "dask":
+        # Imported here: dask is an optional extra, needed only by this engine.
+        from pinsage.model.cluster_inference import dask_client, embed_all_items_on_cluster
+
+        with dask_client(export.dask_scheduler, export.dask_local_workers) as client:
+            embeddings = embed_all_items_on_cluster(network, features, neighbours, weights, client, export.chunk_size)
+    else:
+        embeddings = embed_all_items(
+            network.to(export.device), features, neighbours, weights, export.chunk_size, export.device
+        )
     return embedding_table(catalogue, embeddings)

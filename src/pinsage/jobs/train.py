@@ -15,8 +15,7 @@ from pinsage.data.features import FeatureConfig, feature_sizes
 from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries
 from pinsage.evaluation.validation import recall_validator
 from pinsage.graph.build import ITEM, USER
-from pinsage.graph.config import NeighbourConfig, PairConfig
-from pinsage.graph.hard_negatives import HardNegativeConfig
+from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.sampling import WalkEpochSampler
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig, PinSage
@@ -84,7 +83,15 @@ def fit(
     validate = None
     if config.validate_each_epoch:
         n_users, n_items = inputs.graph.num_nodes(USER), inputs.graph.num_nodes(ITEM)
-        queries = EvaluationQueries(inputs.train_interactions, inputs.val_interactions, n_users, n_items)
+        evaluation = settings.evaluation
+        queries = EvaluationQueries(
+            inputs.train_interactions,
+            inputs.val_interactions,
+            n_users,
+            n_items,
+            max_users=evaluation.validation_users,
+            seed=evaluation.seed,
+        )
         validate = recall_validator(inputs.features, *fixed, queries, k=settings.evaluation.k, device=config.device)
     torch.manual_seed(config.seed)
     network = PinSage(feature_sizes(inputs.features, inputs.vocabulary), settings.model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 import torch
@@ -13,8 +15,17 @@ class ExportConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    chunk_size: int = Field(65536, ge=1, description="items per chunk in layer-wise inference; bounds memory")
-    device: str = Field("cpu", description="torch device of inference (cpu, cuda, cuda:1 …)")
+    chunk_size: int = Field(
+        65536, ge=1, description="items per chunk (dask: per partition) in layer-wise inference; bounds memory"
+    )
+    device: str = Field("cpu", description="torch device of local inference (cpu, cuda, cuda:1 …)")
+    engine: Literal["local", "dask"] = Field(
+        "local", description="local: this process; dask: partitions on a dask.distributed cluster (`.[dask]`)"
+    )
+    dask_scheduler: str | None = Field(
+        None, description="dask: the scheduler's address (tcp://host:8786); null: a LocalCluster started and closed"
+    )
+    dask_local_workers: int = Field(2, ge=1, description="dask without a scheduler: the LocalCluster's workers")
 
 
 def embedding_table(items: pd.DataFrame, embeddings: torch.Tensor) -> pd.DataFrame:

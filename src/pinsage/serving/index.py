@@ -1,31 +1,75 @@
-"""A faiss index for item-to-item recall over the exported embeddings."""
+"""A faiss index for item-to-item recall over the exported embeddings.
+
+Exact search costs a full scan per query (0.7 ms at 1M items on 2 cores, growing linearly); an inverted
+file (IVF) scans only the `ivf_probe` lists nearest the query, and an HNSW graph walks a few hundred
+vectors. Which one is built is a parameter (`index.kind`); the recall report measures what the chosen
+one loses against exact search (`index_recall`), so an approximate index is never trusted blindly.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import faiss
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.serving.embeddings import embedding_matrix
 
 
-def build_inner_product_index(embeddings: np.ndarray) -> faiss.Index:
-    """Exact inner-product search; on unit-length vectors that is cosine similarity.
+class IndexConfig(BaseModel):
+    """The `index` parameters: which faiss index serves the embeddings."""
 
-    Row i of the index is item i, so search results are item indices directly.
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["auto", "exact", "ivf", "hnsw"] = Field(
+        "auto", description="auto: exact below `exact_below` items, IVF from there"
+    )
+    exact_below: int = Field(1_000_000, ge=1, description="auto: catalogue size from which an IVF index is built")
+    ivf_lists: int | None = Field(None, ge=1, description="IVF lists (null: 4·√items)")
+    ivf_probe: int = Field(16, ge=1, description="IVF lists scanned per query")
+    ivf_train_per_list: int = Field(50, ge=1, description="training vectors per IVF list (a seeded sample)")
+    hnsw_neighbours: int = Field(32, ge=2, description="HNSW links per vector")
+    hnsw_ef_search: int = Field(64, ge=1, description="HNSW candidates kept while searching")
+    seed: int = 0
+
+    def chosen(self, n_items: int) -> str:
+        if self.kind != "auto":
+            return self.kind
+        return "exact" if n_items < self.exact_below else "ivf"
+
+
+def build_inner_product_index(embeddings: np.ndarray, config: IndexConfig = IndexConfig()) -> faiss.Index:
+    """Inner-product search; on unit-length vectors that is cosine similarity.
+
+    Row i of the index is item i, so search results are item indices directly. An IVF index's search
+    breadth (`nprobe`) and an HNSW index's (`efSearch`) are saved with the index by faiss.
     """
     vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1)
     if len(vectors) and not np.allclose(norms[norms > 0], 1.0, atol=1e-3):
         raise ValueError("embeddings must be L2-normalised for an inner-product index to rank by cosine")
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    n, dim = vectors.shape
+    kind = config.chosen(n)
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, config.hnsw_neighbours, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = config.hnsw_ef_search
+    elif kind == "ivf":
+        lists = min(config.ivf_lists or int(4 * np.sqrt(n)), max(n, 1))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(config.seed).choice(n, min(n, config.ivf_train_per_list * lists), replace=False)
+        index.train(vectors[np.sort(sample)])
+        index.nprobe = min(config.ivf_probe, lists)
+    else:
+        index = faiss.IndexFlatIP(dim)
     index.add(vectors)
     return index
 
 
-def build_embedding_index(item_embeddings: pd.DataFrame) -> faiss.Index:
+def build_embedding_index(item_embeddings: pd.DataFrame, config: IndexConfig) -> faiss.Index:
     """The index over an embedding table (see `pinsage.serving.embeddings`)."""
-    return build_inner_product_index(embedding_matrix(item_embeddings))
+    return build_inner_product_index(embedding_matrix(item_embeddings), config)
 
 
 def index_recall(index: faiss.Index, embeddings: np.ndarray, k: int, queries: int, seed: int = 0) -> dict:

@@ -26,18 +26,13 @@ def fingerprint(settings: dict, tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(path: Path, fingerprint: str, model, optimiser, schedule, state: dict) -> None:
-    payload = {
-        "fingerprint": fingerprint,
-        "model": model.state_dict(),
-        "optimiser": optimiser.state_dict(),
-        "schedule": schedule.state_dict(),
-        **state,
-    }
+def save_checkpoint(path: Path, fingerprint: str, model, optimiser, state: dict) -> None:
+    """`optimiser` is a `TrainingOptimiser`: its state includes the learning-rate schedules."""
+    payload = {"fingerprint": fingerprint, "model": model.state_dict(), "optimiser": optimiser.state_dict(), **state}
     write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
-def resume(path: Path, fingerprint: str, model, optimiser, schedule, fresh: dict) -> dict:
+def resume(path: Path, fingerprint: str, model, optimiser, fresh: dict) -> dict:
     if not path.exists():
         return fresh
     saved = torch.load(path, map_location="cpu", weights_only=True)
@@ -46,6 +41,5 @@ def resume(path: Path, fingerprint: str, model, optimiser, schedule, fresh: dict
         return fresh
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])
-    schedule.load_state_dict(saved["schedule"])
     log.info("resuming from %s after epoch %d", path, saved["epoch"])
     return {key: saved[key] for key in fresh}

@@ -60,3 +60,34 @@ def wrap(model: torch.nn.Module, context: DistributedContext, device: torch.devi
         return model
     ids = [device.index] if device.type == "cuda" else None
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+
+class _GatherRows(torch.autograd.Function):
+    """all_gather with a gradient: each rank gets its rows' gradient summed over every rank's loss.
+
+    Written here because torch's differentiable all_gather needs reduce-scatter or all-to-all in its
+    backward, which gloo (CPU) lacks; an all-reduce of the whole gathered gradient works everywhere.
+    """
+
+    @staticmethod
+    def forward(ctx, rows: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
+        gathered = [torch.empty_like(rows) for _ in range(world_size)]
+        dist.all_gather(gathered, rows.contiguous())
+        ctx.rank, ctx.n = rank, len(rows)
+        return torch.cat(gathered)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        return grad[ctx.rank * ctx.n : (ctx.rank + 1) * ctx.n], None, None
+
+
+def gather_rows(rows: torch.Tensor, context: DistributedContext) -> torch.Tensor:
+    """Every rank's `rows` (the same count on each), rank-major, differentiable; `rows` alone in one process.
+
+    With DistributedDataParallel averaging parameter gradients over ranks, each rank's loss being the
+    mean over its own rows, the gradients equal the one-process batch's exactly."""
+    if not context.active:
+        return rows
+    return _GatherRows.apply(rows, context.rank, context.world_size)

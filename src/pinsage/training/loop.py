@@ -25,6 +25,7 @@ from pinsage.training.config import TrainConfig
 from pinsage.training.distributed import DistributedContext, broadcast_from_main, mean_across, wrap
 from pinsage.training.loss import batch_loss
 from pinsage.training.minibatch import MinibatchProducer
+from pinsage.training.optimiser import TrainingOptimiser
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +90,17 @@ def train_loop(
     torch.manual_seed(config.seed)
     device = torch.device(config.device)
     model.to(device)
-    network = wrap(model, context, device)
-    optimiser = torch.optim.AdamW(
-        model.parameters(), lr=config.lr * context.world_size, weight_decay=config.weight_decay
-    )
     steps = config.batches_per_epoch
     warmup = max(1, round(config.warmup_epochs * steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: learning_rate_factor(s, warmup, steps, config.lr_decay)
+    # NCCL cannot all-reduce sparse gradients: data-parallel CUDA training updates the tables densely.
+    optimiser = TrainingOptimiser(
+        model,
+        lr=config.lr * context.world_size,
+        weight_decay=config.weight_decay,
+        lr_factor=lambda s: learning_rate_factor(s, warmup, steps, config.lr_decay),
+        sparse=config.sparse_updates and not (context.active and device.type == "cuda"),
     )
+    network = wrap(model, context, device)
     state = {
         "epoch": 0,
         "best_score": -math.inf,
@@ -108,7 +111,7 @@ def train_loop(
     }
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
     if checkpoint is not None:
-        state = resume(checkpoint, fingerprint, model, optimiser, schedule, state)
+        state = resume(checkpoint, fingerprint, model, optimiser, state)
     if start_is_candidate and validate is not None and state["epoch"] == 0:
         score = broadcast_from_main(validate(model)[monitor] if context.is_main else None, context)
         log.info("starting weights: val %s %.4f", monitor, score)
@@ -121,6 +124,7 @@ def train_loop(
         # batches, and run the same number of steps, even where random walks are not reproducible
         # across processes (DGL's depend on the thread count).
         sample = broadcast_from_main(sample_epoch(epoch) if context.is_main else None, context)
+        sampled = time.perf_counter()
         producer = MinibatchProducer(sample, features, config, model.config.n_layers, epoch, context)
         loader = torch.utils.data.DataLoader(
             producer,
@@ -138,20 +142,25 @@ def train_loop(
         progress = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, mininterval=1.0)
         for step, batch in enumerate(progress):
             # bf16 autocast on CUDA halves memory traffic; on CPU nothing changes.
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = batch_loss(network, batch.to(device), config)
-            optimiser.zero_grad(set_to_none=True)
+            autocast = device.type == "cuda" and config.precision == "bf16"
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
+                loss = batch_loss(network, batch.to(device), config, context)
+            optimiser.zero_grad()
             loss.backward()
             # The norm is of the all-reduced gradients, the same on every rank, so all ranks stop together.
-            gradient_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            gradient_norm = optimiser.clip_gradients(config.grad_clip)
             if not (torch.isfinite(loss) and torch.isfinite(gradient_norm)):
                 raise TrainingDiverged(divergence_message(epoch, step, loss, gradient_norm, batch.features))
             optimiser.step()
-            schedule.step()
             total, count = total + loss.item(), count + 1
             progress.set_postfix(loss=f"{total / count:.4f}", refresh=False)
         loss_mean = mean_across(total / max(count, 1), context)
-        record = {"epoch": epoch + 1, "loss": loss_mean, "seconds": time.perf_counter() - started}
+        record = {
+            "epoch": epoch + 1,
+            "loss": loss_mean,
+            "seconds": time.perf_counter() - started,  # sampling and training, not validation
+            "sample_seconds": sampled - started,
+        }
         if validate is not None and context.is_main:
             record.update({f"val_{k}": v for k, v in validate(model).items()})
         record = broadcast_from_main(record, context)
@@ -173,6 +182,6 @@ def train_loop(
             state["stopped"] = True
         state["epoch"] = epoch + 1
         if checkpoint is not None and context.is_main:
-            save_checkpoint(checkpoint, fingerprint, model, optimiser, schedule, state)
+            save_checkpoint(checkpoint, fingerprint, model, optimiser, state)
     model.load_state_dict(state["best_state"])
     return LoopResult(state_dict=state["best_state"], best_epoch=state["best_epoch"], history=state["history"])

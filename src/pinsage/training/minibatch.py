@@ -31,10 +31,14 @@ class TrainingBatch:
     query_items: torch.Tensor  # [B] global ids, to mask accidental hits
     positive_items: torch.Tensor  # [B]
     negative_items: torch.Tensor  # [S]
+    # Under data parallelism the softmax's in-batch candidates are every rank's positives: [N * B],
+    # rank-major, and this rank's rows are columns own_column [B] of them (N = 1: arange(B)).
+    batch_positive_items: torch.Tensor  # [N * B]
+    own_column: torch.Tensor  # [B]
     hard_index: torch.Tensor  # [B, H] rows of the output: each query's hard negatives (H may be 0)
     hard_items: torch.Tensor  # [B, H]
     negative_mask: torch.Tensor  # [B, S] bool: shared negative j is co-interacted with query i
-    candidate_log_q: torch.Tensor  # [B + S] log expected count of each candidate in the batch
+    candidate_log_q: torch.Tensor  # [N * B + S] log expected count of each candidate in the global batch
 
     def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> TrainingBatch:
         """The same batch with `fn` applied to every tensor."""
@@ -59,8 +63,10 @@ class MinibatchProducer(torch.utils.data.Dataset):
     number of workers, because each batch draws from its own generator.
 
     Under data parallelism, global batch i has `batch_size * world_size` rows and rank r gets rows
-    [r * batch_size, (r + 1) * batch_size) of it, with the negatives every rank shares; so N ranks
-    compute exactly the one-process batch of N times the size, split N ways.
+    [r * batch_size, (r + 1) * batch_size) of it, with the negatives every rank shares, and the ids of
+    every rank's positives: the loss gathers their embeddings across ranks (`gather_rows`), so each
+    query's softmax has the N * B in-batch candidates of the one-process batch. N ranks compute exactly
+    the one-process batch of N times the size, split N ways.
     """
 
     def __init__(
@@ -115,11 +121,12 @@ class MinibatchProducer(torch.utils.data.Dataset):
             hidden_pairs=torch.stack([self.sample.queries[global_rows], self.sample.positives[global_rows]], dim=1),
         )
         B = len(queries)
-        candidates = torch.cat([positives, negatives])
-        # Expected occurrences of each candidate: B draws from the positive distribution plus S
+        batch_positives = self.sample.positives[global_rows]
+        candidates = torch.cat([batch_positives, negatives])
+        # Expected occurrences of each candidate: N * B draws from the positive distribution plus S
         # uniform draws. Subtracting its log from the logits (logQ correction, Yi et al. 2019) stops
         # the softmax from punishing items for being popular.
-        expected = B * self.positive_frequency[candidates] + self.num_negatives / self.n_items
+        expected = global_size * self.positive_frequency[candidates] + self.num_negatives / self.n_items
         return TrainingBatch(
             blocks=blocks,
             features={k: v[blocks.input_items] for k, v in self.features.items()},
@@ -129,6 +136,8 @@ class MinibatchProducer(torch.utils.data.Dataset):
             query_items=queries,
             positive_items=positives,
             negative_items=negatives,
+            batch_positive_items=batch_positives,
+            own_column=torch.arange(self.rank * B, (self.rank + 1) * B),
             hard_index=inverse[2 * B + self.num_negatives :].view(hard.shape),
             hard_items=hard,
             negative_mask=self._co_interacted(queries, negatives),
@@ -142,7 +151,7 @@ class MinibatchProducer(torch.utils.data.Dataset):
         return torch.from_numpy(shared.toarray() > 0)
 
     def _hard_negatives(self, rows: slice, positives: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """[B, H] items drawn from each query's PPR band, never the row's positive where the band
+        """[B, H] items drawn from each query's walk band, never the row's positive where the band
         offers anything else."""
         H = self.sample.hard_per_query
         if H == 0 or self.sample.hard_band is None:

@@ -27,7 +27,7 @@ def evaluate_recall(
 ) -> tuple[dict[str, dict], dict]:
     """Every method's validation and test figures, and how well the served index agrees with exact search."""
     metrics = evaluate_trained_items(
-        item_embeddings, train_interactions, val_interactions, test_interactions, len(users), evaluation.k
+        item_embeddings, train_interactions, val_interactions, test_interactions, len(users), evaluation
     )
     agreement = index_recall(embedding_index, embedding_matrix(item_embeddings), evaluation.k, evaluation.index_queries)
     return metrics, agreement
@@ -57,7 +57,7 @@ def evaluate_inductive_recall(
         held_out_items,
         held_out_interactions,
         trained,
-        k=evaluation.k,
+        evaluation,
     )
 
 

@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=build_embedding_index,
-                inputs="item_embeddings",
+                inputs=["item_embeddings", "params:index"],
                 outputs="embedding_index",
                 name="build_faiss_index",
             ),

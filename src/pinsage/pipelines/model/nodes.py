@@ -8,8 +8,7 @@ import torch
 
 from pinsage.data.features import FeatureConfig
 from pinsage.evaluation.metrics import EvaluationConfig
-from pinsage.graph.config import NeighbourConfig, PairConfig
-from pinsage.graph.hard_negatives import HardNegativeConfig
+from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.jobs.train import TrainingInputs, TrainSettings, fit, published_model
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig
