@@ -88,7 +88,8 @@ def ranks(scorer: Scorer, queries: EvaluationQueries, batch_size: int | None = N
     item_ids = np.arange(queries.n_items)
     for start in range(0, len(queries), batch_size):
         rows = slice(start, start + batch_size)
-        scores = np.asarray(scorer(queries.queries[rows]), dtype=np.float64).copy()
+        # In the scorer's own precision: comparisons within one array rank the same in float32 or float64.
+        scores = np.array(scorer(queries.queries[rows]), copy=True)
         if not np.isfinite(scores).all():
             # NaN compares false with everything, so it would rank every target first: a broken model
             # would score HITS@k = 1.0 and be published.
