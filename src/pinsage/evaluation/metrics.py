@@ -29,13 +29,13 @@ class EvaluationConfig(BaseModel):
         200, ge=1, description="items whose nearest neighbours from the faiss index are compared with exact search"
     )
     max_users: int | None = Field(
-        20_000,
+        10_000,
         ge=1,
         description="users per split in the report and the gate: a fixed, seeded sample where more have a "
         "held-out item, so evaluation stays affordable with millions of users (null: all)",
     )
     validation_users: int | None = Field(
-        5_000, ge=1, description="users in each epoch's validation: a fixed, seeded sample (null: all)"
+        2_000, ge=1, description="users in each epoch's validation: a fixed, seeded sample (null: all)"
     )
     seed: int = Field(0, description="seed of the user samples")
 
