@@ -64,6 +64,8 @@ def run_one(n_pins: int, epochs: int, batches: int, smoke: bool) -> dict:
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from pinsage.training.config import TrainConfig
+
     class Hook(NodeProfiler):
         before_node_run = hook_impl(NodeProfiler.before_node_run)
         after_node_run = hook_impl(NodeProfiler.after_node_run)
@@ -88,15 +90,18 @@ def run_one(n_pins: int, epochs: int, batches: int, smoke: bool) -> dict:
             # The project's own hooks (settings.HOOKS) stay; the profiler is added beside them.
             session._hook_manager.register(profiler)
             session.run(pipeline_name="train")
-            history = session.load_context().catalog.load("training_history")
-        batch_size = 32 if smoke else 256
+            context = session.load_context()
+            history = context.catalog.load("training_history")
+            # The run's own training settings (a dict or the validated model, whichever the context holds).
+            training = TrainConfig.model_validate(dict(context.params["training"]))
+        pairs_per_epoch = training.batches_per_epoch * training.batch_size
         return {
             "pins": n_pins,
             "total_seconds": time.perf_counter() - started,
             "nodes": profiler.nodes,
             "epochs": [
                 {
-                    "pairs_per_s": batches * batch_size / h["seconds"],
+                    "pairs_per_s": pairs_per_epoch / h["seconds"],
                     "sampling_share": h["sample_seconds"] / h["seconds"],
                 }
                 for h in history

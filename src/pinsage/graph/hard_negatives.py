@@ -79,7 +79,10 @@ def walk_band(
         rank = (
             low.unsqueeze(1) + (torch.rand(len(seeds), width, generator=generator) * (high - low).unsqueeze(1)).long()
         )
-        drawn = item[(first.unsqueeze(1) + rank).clamp(max=max(len(item) - 1, 0))] if len(item) else None
         uniform = torch.randint(0, n_items, (len(seeds), width), generator=generator)
-        out.append(torch.where((visited > 0).unsqueeze(1), drawn, uniform) if drawn is not None else uniform)
+        if len(item) == 0:  # no query of the chunk reached anything
+            out.append(uniform)
+            continue
+        drawn = item[(first.unsqueeze(1) + rank).clamp(max=len(item) - 1)]
+        out.append(torch.where((visited > 0).unsqueeze(1), drawn, uniform))
     return torch.cat(out) if out else torch.empty(0, width, dtype=torch.long)
