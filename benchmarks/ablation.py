@@ -25,11 +25,12 @@ import yaml
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 from pinsage.data.sources.registry import load_source  # noqa: E402
-from pinsage.jobs.evaluate import evaluate_trained_items  # noqa: E402
+from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items  # noqa: E402
 from pinsage.jobs.export import embed_catalogue  # noqa: E402
-from pinsage.jobs.prepare import prepare  # noqa: E402
-from pinsage.jobs.train import TrainSettings, fit  # noqa: E402
+from pinsage.jobs.prepare import PreparedData, prepare  # noqa: E402
+from pinsage.jobs.train import TrainingResult, TrainSettings, fit  # noqa: E402
 from pinsage.parameters import Parameters, validate_parameters  # noqa: E402
+from pinsage.serving.new_items import TrainedItems  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,10 @@ LADDER = {
         "hard_negatives": {"enabled": True},
     },
     "project default (conf/base)": {},
+    "ID-only embedding (no features, no graph; same loss and logQ)": {
+        "model": {"n_layers": 0, "use_features": False},
+        "hard_negatives": {"enabled": False},
+    },
 }
 METRICS = ("hits@10", "ndcg@10", "mrr")
 SMOKE = {
@@ -87,7 +92,7 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
     raw = merged(raw, {"training": {"checkpoint_path": None}})
     params = validate_parameters(raw)
     dataset = load_source(params.data)
-    results: dict[str, list[dict]] = {"popularity": [], "itemknn": []}
+    results: dict[str, list[dict]] = {}
     for seed in seeds:
         prepared = prepare(
             dataset, params.split, params.features, params.neighbourhood.model_copy(update={"seed": seed})
@@ -103,45 +108,93 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
             started = time.perf_counter()
             result = fit(prepared.inputs, settings_of(p))
             seconds = time.perf_counter() - started
-            inputs = prepared.inputs
-            embeddings = embed_catalogue(
-                result.state_dict,
-                result.trained_with,
-                inputs.features,
-                inputs.vocabulary,
-                inputs.neighbourhoods,
-                inputs.catalogue,
-                p.export,
-            )
-            metrics = evaluate_trained_items(
-                embeddings, prepared.train, prepared.val, prepared.test, len(prepared.users), p.evaluation
-            )
-            row = {**metrics["pinsage"], "seconds": seconds, "epochs": len(result.history)}
+            metrics, new = evaluate_rung(prepared, result, p)
+            row = {
+                "val": metrics["pinsage"]["val"],
+                "test": metrics["pinsage"]["test"],
+                # Without features a model has nothing to embed a new item from: no new-item figures.
+                "new": new.get("pinsage") if p.model.use_features else None,
+                "new_cold": new.get("pinsage_cold") if p.model.use_features else None,
+                "seconds": seconds,
+                "epochs": len(result.history),
+            }
             trained[rung] = (p, row)
             results.setdefault(rung, []).append(row)
             if len(trained) == 1:  # the baselines do not depend on the rung
-                for baseline in ("popularity", "itemknn"):
-                    results[baseline].append({**metrics[baseline], "seconds": 0.0, "epochs": 0})
+                for baseline in [m for m in metrics if m != "pinsage"] + [m for m in new if m not in metrics]:
+                    if baseline.startswith("pinsage"):
+                        continue
+                    splits = metrics.get(baseline, {})
+                    results.setdefault(baseline, []).append(
+                        {"val": splits.get("val"), "test": splits.get("test"), "new": new.get(baseline), "seconds": 0.0}
+                    )
             logging.info(
-                "seed %d, %s: val %.4f test %.4f (%.0f s)",
+                "seed %d, %s: val %.4f test %.4f new %.4f (%.0f s)",
                 seed,
                 rung,
-                metrics["pinsage"]["val"]["hits@10"],
-                metrics["pinsage"]["test"]["hits@10"],
+                row["val"]["hits@10"],
+                row["test"]["hits@10"],
+                row["new"]["hits@10"] if row["new"] else float("nan"),
                 seconds,
             )
     return results
 
 
+def evaluate_rung(prepared: PreparedData, result: TrainingResult, p: Parameters) -> tuple[dict, dict]:
+    """The trained-item figures of the rung and the baselines, and the new-item ones (empty without a hold-out)."""
+    inputs = prepared.inputs
+    embeddings = embed_catalogue(
+        result.state_dict,
+        result.trained_with,
+        inputs.features,
+        inputs.vocabulary,
+        inputs.neighbourhoods,
+        inputs.catalogue,
+        p.export,
+    )
+    metrics = evaluate_trained_items(
+        embeddings, prepared.train, prepared.val, prepared.test, len(prepared.users), p.evaluation
+    )
+    held = prepared.held
+    new = evaluate_new_items(
+        result.trained_with.build_network(result.state_dict, inputs.vocabulary),
+        held.catalogue,
+        prepared.users,
+        prepared.train,
+        held.held_out_items,
+        held.held_out_interactions,
+        TrainedItems(inputs.features, inputs.vocabulary, inputs.neighbourhoods, result.trained_with),
+        p.evaluation,
+    )
+    return metrics, new["methods"]
+
+
+COLUMNS = (
+    ("test", "hits@10"),
+    ("test", "ndcg@10"),
+    ("test", "mrr"),
+    ("val", "hits@10"),
+    ("new", "hits@10"),
+    ("new_cold", "hits@10"),
+)
+
+
 def table(results: dict[str, list[dict]]) -> str:
-    head = "| method | " + " | ".join(f"{s} {m}" for s in ("val", "test") for m in METRICS) + " | train s |"
-    lines = [head, "|" + "---|" * (2 + 2 * len(METRICS))]
+    names = {"new": "new items", "new_cold": "new items, cold"}
+    head = (
+        "| method | "
+        + " | ".join(
+            f"{names.get(s, s)} {m.upper() if m == 'mrr' else m.replace('hits', 'HITS').replace('ndcg', 'NDCG')}"
+            for s, m in COLUMNS
+        )
+        + " | train s |"
+    )
+    lines = [head, "|" + "---|" * (2 + len(COLUMNS))]
     for name, runs in results.items():
         cells = []
-        for split in ("val", "test"):
-            for m in METRICS:
-                v = np.array([r[split][m] for r in runs])
-                cells.append(f"{v.mean():.4f} ± {v.std():.4f}")
+        for split, m in COLUMNS:
+            v = np.array([r[split][m] for r in runs if r.get(split)])
+            cells.append(f"{v.mean():.4f} ± {v.std():.4f}" if len(v) else "—")
         cells.append(f"{np.mean([r['seconds'] for r in runs]):.0f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -153,7 +206,7 @@ def bar_chart(results: dict[str, list[dict]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(results)
+    names = [n for n, runs in results.items() if runs[0].get("test")]
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for offset, split in ((-0.2, "val"), (0.2, "test")):
@@ -195,9 +248,9 @@ def main() -> None:
         f"# Ablation ladder: {args.source}, seeds {args.seeds}"
         + (f", with {' '.join(args.set)}" if args.set else "")
         + "\n\n"
-        "Mean ± standard deviation over seeds; latest-item protocol (see the recall report).\n\n"
-        + table(results)
-        + "\n"
+        "Mean ± standard deviation over seeds; the recall report's protocols (test: from the validation item; "
+        "new items: from the interactions before each query). Settings are chosen on validation; test is shown "
+        "first.\n\n" + table(results) + "\n"
     )
     print(text)
     out = Path(args.out)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pinsage.evaluation.metrics import EvaluationQueries, evaluate, metrics_from_ranks, ranks
+from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, evaluate, metrics_from_ranks, ranks
 from pinsage.evaluation.scorers import embedding_scorer, itemknn_scorer, popularity_scorer
 
 
@@ -116,3 +116,98 @@ def test_many_users_are_evaluated_on_a_fixed_seeded_sample():
     assert sample_ranks.tolist() == [full_ranks[u] for u in sampled.users.tolist()]
     figures = evaluate(popularity_scorer(train, n_items), sampled, k=10)
     assert figures["users"] == 100 and figures["eligible_users"] == n_users
+
+
+def embeddings_frame(vectors: list[list[float]]) -> pd.DataFrame:
+    x = np.asarray(vectors, dtype=np.float32)
+    return pd.DataFrame({"item": np.arange(len(x)), "item_id": [str(i) for i in range(len(x))], "embedding": list(x)})
+
+
+def test_test_target_is_ranked_from_the_validation_item_among_items_seen_in_neither():
+    """Test candidates exclude everything before the target (training and validation), and the query is the
+    latest of it: the validation item. Ranked from the latest training item with the validation item still a
+    candidate, the target here came second."""
+    from pinsage.jobs.evaluate import evaluate_trained_items
+
+    train = pd.DataFrame({"user": [0, 0], "item": [0, 1], "timestamp": [1, 2]})
+    val = pd.DataFrame({"user": [0], "item": [2], "timestamp": [3]})
+    test = pd.DataFrame({"user": [0], "item": [3], "timestamp": [4]})
+    vectors = [[0, 0, 1], [1, 0, 0], [0.9, 0.43, 0], [0.8, 0.6, 0], [0, 0, -1], [0, -1, 0]]
+    metrics = evaluate_trained_items(embeddings_frame(vectors), train, val, test, 1, EvaluationConfig())
+    assert metrics["pinsage"]["test"]["mrr"] == 1.0
+    assert metrics["pinsage"]["val"]["mrr"] == 1.0  # from item 1, item 2 first (0 is excluded)
+
+
+def test_intervals_cover_the_figure_and_paired_differences_are_exact_where_methods_agree():
+    from pinsage.evaluation.comparison import compare_methods
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    good = rng.integers(1, 30, n)
+    ranked = {"pinsage": good, "same": good.copy(), "worse": good + 100}
+    out = compare_methods(ranked, np.zeros(n, dtype=np.int64), n, EvaluationConfig(k=10))
+    hits = out["pinsage"]["hits@10"]
+    low, high = out["pinsage"]["interval"]["hits@10"]
+    standard_error = np.sqrt(hits * (1 - hits) / n)
+    assert low < hits < high and abs((high - low) / 2 - 1.96 * standard_error) < 0.2 * standard_error
+    assert out["pinsage"]["difference"]["same"]["hits@10"] == [0.0, 0.0, 0.0]
+    d, d_low, d_high = out["pinsage"]["difference"]["worse"]["hits@10"]
+    assert d == pytest.approx(hits) and d_low > 0  # "worse" never hits
+    assert compare_methods(ranked, np.zeros(n, dtype=np.int64), n, EvaluationConfig(k=10)) == out  # seeded
+    assert out["same"]["eligible_users"] == n and "difference" not in out["same"]
+
+
+def test_figures_are_split_by_the_target_items_training_interactions():
+    from pinsage.evaluation.comparison import compare_methods
+
+    degree = np.array([0, 4, 5, 19, 20, 150])
+    rank = np.array([1, 50, 1, 1, 50, 50])
+    out = compare_methods({"pinsage": rank}, degree, 6, EvaluationConfig(k=10, degree_buckets=[5, 20, 100]))
+    buckets = out["pinsage"]["by_degree"]
+    assert [b["bucket"] for b in buckets] == ["< 5", "5–19", "20–99", "≥ 100"]
+    assert [b["users"] for b in buckets] == [2, 2, 1, 1]
+    assert [b["hits@10"] for b in buckets] == [0.5, 1.0, 0.0, 0.0]
+
+
+def test_ease_is_the_closed_form_item_to_item():
+    from pinsage.evaluation.scorers import ease_scorer
+
+    train = pd.DataFrame({"user": [0, 0, 1, 1, 2, 2, 2], "item": [0, 1, 0, 2, 1, 2, 3], "timestamp": range(7)})
+    x = np.zeros((3, 4))
+    x[train["user"], train["item"]] = 1
+    p = np.linalg.inv(x.T @ x + 2.0 * np.eye(4))
+    b = np.eye(4) - p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0)
+    np.testing.assert_allclose(ease_scorer(train, 3, 4, 2.0)(np.array([2, 0])), b[[2, 0]], rtol=1e-5, atol=1e-6)
+
+
+def test_ease_lambda_is_chosen_on_validation_and_ease_is_skipped_for_large_catalogues():
+    from pinsage.evaluation.report import recall_report
+    from pinsage.jobs.evaluate import evaluate_trained_items
+
+    rng = np.random.default_rng(1)
+    n_users, n_items = 60, 12
+    events = pd.DataFrame(
+        {"user": np.repeat(np.arange(n_users), 5), "item": rng.integers(0, n_items, 5 * n_users), "timestamp": 0}
+    )
+    events["timestamp"] = np.tile(np.arange(5), n_users)
+    train, val, test = events[events.timestamp < 3], events[events.timestamp == 3], events[events.timestamp == 4]
+    vectors = rng.normal(size=(n_items, 4)).tolist()
+    config = EvaluationConfig(ease_lambdas=[1.0, 1000.0])
+    metrics = evaluate_trained_items(embeddings_frame(vectors), train, val, test, n_users, config)
+    assert metrics["ease"]["val"]["l2"] in (1.0, 1000.0)
+    assert metrics["ease"]["test"]["users"] == metrics["pinsage"]["test"]["users"]
+    assert "ease" in metrics["pinsage"]["test"]["difference"]
+    small = evaluate_trained_items(
+        embeddings_frame(vectors), train, val, test, n_users, config.model_copy(update={"ease_max_items": 5})
+    )
+    assert set(small) == {"pinsage", "popularity", "itemknn"}
+    summary = {"source": "tiny", "items": n_items, "users": n_users, "train": 1, "val": 1, "test": 1}
+    index = {"index": "IndexFlatIP", "items": n_items, "recall@10": 1.0, "queries": 5}
+    no_new = {"items": 0, "snapshots": [], "methods": {}}
+    assert "EASE was skipped: 12 items > `evaluation.ease_max_items`" in recall_report(
+        small, index, no_new, summary, [], config
+    )
+    report = recall_report(metrics, index, no_new, summary, [], config)
+    assert report.index("test HITS@10") < report.index("val HITS@10")
+    assert "EASE's λ = " in report and "bootstrap intervals over users" in report and "≥ 100" in report

@@ -128,12 +128,15 @@ def latest(path: Path) -> Path:
 def test_kedro_run_train_end_to_end(trained_project):
     project = trained_project
     metrics = json.loads(latest(project / "data/08_reporting/metrics.json").read_text())
-    assert set(metrics) == {"pinsage", "popularity", "itemknn"}
+    assert set(metrics) == {"pinsage", "popularity", "itemknn", "ease"}
     for method in metrics.values():
         assert set(method) == {"val", "test"}
-        assert {"hits@10", "ndcg@10", "mrr"} <= set(method["test"])
+        assert {"hits@10", "ndcg@10", "mrr", "interval", "by_degree"} <= set(method["test"])
+    assert set(metrics["pinsage"]["test"]["difference"]) == {"popularity", "itemknn", "ease"}
     report = latest(project / "data/08_reporting/recall_report.md").read_text()
-    assert "| PinSage |" in report and "Item-kNN" in report
+    assert "| PinSage |" in report and "Item-kNN" in report and "| EASE |" in report
+    assert report.index("## Trained items") < report.index("test HITS@10 [interval]") < report.index("val HITS@10")
+    assert latest(project / "data/08_reporting/recall_by_degree.png").stat().st_size > 10_000
     embeddings = latest(project / "data/07_model_output/item_embeddings.parquet")
     import pandas as pd
 
@@ -141,13 +144,18 @@ def test_kedro_run_train_end_to_end(trained_project):
     assert len(table) == 270 and set(table.columns) == {"item", "item_id", "embedding"}  # 10% held out
     assert "## New items (inductive)" in report and "| Features-only cosine |" in report
     inductive = json.loads(latest(project / "data/08_reporting/new_item_metrics.json").read_text())
-    assert inductive["items"] == 30 and set(inductive["methods"]) == {
-        "pinsage",
-        "pinsage_cold",
-        "popularity",
-        "itemknn",
-        "features",
-    }
+    assert (
+        inductive["snapshots"]
+        and inductive["items"] == 30
+        and set(inductive["methods"])
+        == {
+            "pinsage",
+            "pinsage_cold",
+            "popularity",
+            "itemknn",
+            "features",
+        }
+    )
     assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
     agreement = json.loads(latest(project / "data/08_reporting/index_recall.json").read_text())
     assert agreement["index"] == "IndexFlatIP" and agreement["recall@10"] > 0.95 and agreement["items"] == 270
@@ -246,6 +254,7 @@ def test_kedro_viz_build_draws_the_train_pipeline_with_previews(project, tmp_pat
     previews = {Path(n["filepath"]).name: n for n in nodes if n.get("preview")}
     assert "hits@10" in json.dumps(previews["metrics.json"]["preview"])
     assert previews["training_curve.png"]["preview_type"] == "ImagePreview"
+    assert previews["recall_by_degree.png"]["preview_type"] == "ImagePreview"
     assert "recall_report.md" in previews or "new_item_metrics.json" in previews
 
     browser = shutil.which("chromium")

@@ -186,3 +186,39 @@ def test_a_new_item_with_a_non_finite_dense_value_is_rejected(world, tmp_path):
     no_events = concat_batches({}, ("user_id", "item_id", "timestamp"))
     with pytest.raises(DataError, match=r"items\.csv, line 2: dense_3 is not a finite number"):
         attach_new_items(held.catalogue, world["users"], world["train"], items, no_events)
+
+
+def test_new_items_are_evaluated_only_from_interactions_before_each_query(world):
+    """The new-item protocol must not use the future: interactions after every target (here a flood of
+    one-off users on one new item) change no method's figures. Attaching every held-out interaction up
+    front, as it used to, made that item the most popular and moved popularity, item-kNN and PinSage."""
+    held = world["held"]
+    events = held.held_out_interactions
+    flood = pd.DataFrame(
+        {
+            "user_id": [f"late{i}" for i in range(200)],
+            "item_id": events["item_id"].iloc[0],
+            "timestamp": events["timestamp"].max() + 1,
+        }
+    )
+
+    def figures(interactions: pd.DataFrame) -> dict:
+        return evaluate_new_items(
+            untrained_model(world),
+            held.catalogue,
+            world["users"],
+            world["train"],
+            held.held_out_items,
+            interactions,
+            world["trained"],
+            EvaluationConfig(k=10, new_item_snapshots=4),
+        )
+
+    before, with_future = figures(events), figures(pd.concat([events, flood], ignore_index=True))
+    assert len(before["snapshots"]) == 4 and before["methods"]["pinsage"]["users"] > 100
+    for method in ("pinsage", "popularity", "itemknn", "pinsage_cold"):
+        assert with_future["methods"][method]["mrr"] == before["methods"][method]["mrr"], method
+    # Each group of targets is answered from the interactions before its earliest target only.
+    assert [s["attached"] for s in before["snapshots"]] == sorted(s["attached"] for s in before["snapshots"])
+    first = before["snapshots"][0]["before"]
+    assert before["snapshots"][0]["attached"] == int((events["timestamp"] < first).sum())

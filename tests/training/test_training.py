@@ -200,3 +200,17 @@ def test_a_non_finite_loss_stops_training_naming_the_batch_and_the_feature(world
         TrainingDiverged, match=r"epoch 1, batch 1: the loss is nan.*non-finite values in feature 'dense'"
     ):
         train_loop(fresh_model(world, 8), features, make_sampler(world, config), config)
+
+
+def test_the_id_only_baseline_trains_with_the_same_loss_and_has_no_content_inputs(world):
+    """The ID-only baseline (no features, no convolutions) has nothing dense to update: only the sparse
+    ID table learns, and its loss still falls."""
+    settings = TrainSettings(
+        model=ModelConfig(hidden_dim=16, n_layers=0, use_features=False),
+        training=TrainConfig(epochs=2, batches_per_epoch=20, batch_size=64, num_negatives=50, seed=0),
+    )
+    result = fit(world.inputs, settings)
+    assert set(result.state_dict) == {"projector.item_id.weight"}
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    with pytest.raises(ValueError, match="nothing to embed an item from"):
+        ModelConfig(use_features=False, use_id_embedding=False)

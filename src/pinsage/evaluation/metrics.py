@@ -1,19 +1,21 @@
 """Recall evaluation under the latest-item protocol, and the baselines measured the same way.
 
-Protocol: for each user with a held-out item, the query is the user's latest training item; the
-candidates are all items minus the user's training items; the held-out item's rank among them gives
-HITS@K, NDCG@K and MRR. Equal scores are broken by item index, so every method is ranked
-deterministically and no method gains from ties.
+Protocol: for each user with a held-out item, the query is the user's latest item before it (for
+validation the latest training item, for test the validation item where there is one); the candidates
+are all items minus everything the user interacted with before the target; the held-out item's rank
+among them gives HITS@K, NDCG@K and MRR. Equal scores are broken by item index, so every method is
+ranked deterministically and no method gains from ties.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # A scorer maps query item ids [B] to scores over all items [B, n_items].
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -37,7 +39,39 @@ class EvaluationConfig(BaseModel):
     validation_users: int | None = Field(
         2_000, ge=1, description="users in each epoch's validation: a fixed, seeded sample (null: all)"
     )
-    seed: int = Field(0, description="seed of the user samples")
+    seed: int = Field(0, description="seed of the user samples and of the bootstrap")
+    bootstrap_samples: int = Field(
+        1000, ge=100, description="resamples of the users behind every confidence interval and paired difference"
+    )
+    confidence: float = Field(0.95, gt=0, lt=1, description="coverage of the intervals")
+    degree_buckets: list[int] = Field(
+        [5, 20, 100],
+        min_length=1,
+        description="edges of the report's split by how many training interactions the target item has",
+    )
+    ease_max_items: int = Field(
+        10_000,
+        ge=0,
+        description="EASE (a dense items x items inverse) is a baseline up to this many items, skipped above it",
+    )
+    ease_lambdas: list[float] = Field(
+        [300.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0],
+        min_length=1,
+        description="EASE's L2 strengths; the one with the best validation figure is used for test",
+    )
+    new_item_snapshots: int = Field(
+        8,
+        ge=1,
+        description="new items are re-embedded this many times, each from the interactions before the "
+        "earliest target it answers for (more: fresher interactions, more embedding passes)",
+    )
+
+    @field_validator("degree_buckets")
+    @classmethod
+    def _increasing(cls, edges: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(edges, edges[1:], strict=False)) or edges[0] < 1:
+            raise ValueError(f"evaluation.degree_buckets must be positive and increasing, got {edges}")
+        return edges
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -46,18 +80,23 @@ class EvaluationConfig(BaseModel):
 
 
 class EvaluationQueries:
-    """Per-user queries, targets and the training items to exclude, built once per split."""
+    """Per-user queries, targets and the items to exclude, built once per split.
+
+    `history` is everything each user did before their held-out item (training interactions for
+    validation; training and validation ones for test): its latest item is the query and all of it is
+    excluded from the candidates.
+    """
 
     def __init__(
         self,
-        train: pd.DataFrame,
+        history: pd.DataFrame,
         held_out: pd.DataFrame,
         n_users: int,
         n_items: int,
         max_users: int | None = None,
         seed: int = 0,
     ):
-        latest = train.sort_values(["user", "timestamp"], kind="stable").groupby("user")["item"].last()
+        latest = history.sort_values(["user", "timestamp"], kind="stable").groupby("user")["item"].last()
         held_out = held_out[held_out["user"].isin(latest.index)]
         # Every user with a held-out item is eligible; beyond `max_users`, a seeded sample of them is
         # evaluated (the same users whatever the model, so methods and epochs stay comparable).
@@ -67,12 +106,20 @@ class EvaluationQueries:
             held_out = held_out.iloc[keep]
         self.users = held_out["user"].to_numpy(dtype=np.int64)
         self.targets = held_out["item"].to_numpy(dtype=np.int64)
+        self.times = held_out["timestamp"].to_numpy()
         self.queries = latest.loc[self.users].to_numpy(dtype=np.int64)
         self.n_items = n_items
         self.seen = sp.csr_matrix(
-            (np.ones(len(train), dtype=bool), (train["user"].to_numpy(), train["item"].to_numpy())),
+            (np.ones(len(history), dtype=bool), (history["user"].to_numpy(), history["item"].to_numpy())),
             shape=(n_users, n_items),
         )
+
+    def subset(self, positions: np.ndarray) -> EvaluationQueries:
+        """The same queries restricted to `positions` (e.g. the targets of one time snapshot)."""
+        part = copy.copy(self)
+        part.users, part.targets = self.users[positions], self.targets[positions]
+        part.times, part.queries = self.times[positions], self.queries[positions]
+        return part
 
     def __len__(self) -> int:
         return len(self.users)
@@ -103,14 +150,19 @@ def ranks(scorer: Scorer, queries: EvaluationQueries, batch_size: int | None = N
     return out
 
 
-def metrics_from_ranks(rank: np.ndarray, k: int) -> dict[str, float]:
+def per_user_figures(rank: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Each user's HITS@k, NDCG@k and reciprocal rank: the figures are their means over users."""
     hit = rank <= k
     return {
-        f"hits@{k}": float(hit.mean()) if len(rank) else 0.0,
-        f"ndcg@{k}": float(np.where(hit, 1.0 / np.log2(rank + 1), 0.0).mean()) if len(rank) else 0.0,
-        "mrr": float((1.0 / rank).mean()) if len(rank) else 0.0,
-        "users": int(len(rank)),
+        f"hits@{k}": hit.astype(np.float64),
+        f"ndcg@{k}": np.where(hit, 1.0 / np.log2(rank + 1), 0.0),
+        "mrr": 1.0 / rank,
     }
+
+
+def metrics_from_ranks(rank: np.ndarray, k: int) -> dict[str, float]:
+    means = {name: float(v.mean()) if len(rank) else 0.0 for name, v in per_user_figures(rank, k).items()}
+    return {**means, "users": int(len(rank))}
 
 
 def evaluate(scorer: Scorer, queries: EvaluationQueries, k: int) -> dict[str, float]:

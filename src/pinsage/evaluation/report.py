@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pinsage.evaluation.metrics import EvaluationConfig
+
 METHOD_NAMES = {
     "pinsage": "PinSage",
     "pinsage_cold": "PinSage, cold (features only, nothing attached)",
     "popularity": "Popularity",
     "itemknn": "Item-kNN (cosine)",
+    "ease": "EASE",
     "features": "Features-only cosine",
 }
 
@@ -17,46 +20,52 @@ def recall_report(
     new_item_metrics: dict,
     summary: dict[str, int | str],
     history: list[dict],
-    k: int,
+    config: EvaluationConfig,
 ) -> str:
-    """Markdown: what was evaluated, on what, and each method's validation and test figures."""
+    """Markdown: what was evaluated, on what, and each method's test figures with their intervals, paired
+    differences and split by target degree, then validation (what the settings were chosen on)."""
+    k = config.k
+    test = {m: splits["test"] for m, splits in metrics.items()}
+    val = {m: splits["val"] for m, splits in metrics.items()}
     lines = [
         "# Recall report",
         "",
         f"Data: **{summary['source']}**, {summary['items']} items, {summary['users']} users; "
         f"{summary['train']} training, {summary['val']} validation and {summary['test']} test interactions.",
         "",
-        "Protocol: for each user, the query is the user's latest training item; the candidates are all "
-        "items minus the user's training items; the target is the user's held-out item (validation: "
-        "second-to-last interaction, test: last). Every method is ranked the same way.",
+        "## Trained items",
         "",
-        f"| method | val HITS@{k} | val NDCG@{k} | val MRR | test HITS@{k} | test NDCG@{k} | test MRR |",
-        "|---|---|---|---|---|---|---|",
+        "Protocol: per user, the target is the held-out item (validation: the second-to-last interaction, test: "
+        "the last); the query is the user's latest item before it (validation: the latest training item; test: "
+        "the validation item where the user has one); the candidates are all items minus everything the user "
+        "had before the target. Every method is ranked the same way, on the same users.",
+        "",
+        *_intervals_note(config),
+        "",
+        *_method_table(test, k, val=val),
+        *_sample_note(test),
+        *_headline(test, val, k),
     ]
-    for method, splits in metrics.items():
-        v, t = splits["val"], splits["test"]
-        lines.append(
-            f"| {METHOD_NAMES.get(method, method)} | {v[f'hits@{k}']:.4f} | {v[f'ndcg@{k}']:.4f} | "
-            f"{v['mrr']:.4f} | {t[f'hits@{k}']:.4f} | {t[f'ndcg@{k}']:.4f} | {t['mrr']:.4f} |"
-        )
-    first = next(iter(metrics.values()), {})
-    for split, figures in first.items():
-        if figures.get("eligible_users", figures["users"]) > figures["users"]:
-            lines += [
-                "",
-                f"{split}: every method is measured on the same fixed, seeded sample of {figures['users']} of the "
-                f"{figures['eligible_users']} eligible users (`evaluation.max_users`).",
-            ]
-    best = {m: s["test"][f"hits@{k}"] for m, s in metrics.items()}
-    baseline = max((v for m, v in best.items() if m != "pinsage"), default=0.0)
-    if "pinsage" in best and baseline > 0:
-        lines += ["", f"PinSage test HITS@{k} is {best['pinsage'] / baseline:.2f}× the best baseline's."]
+    if "ease" in metrics:
+        l2 = metrics["ease"]["val"]["l2"]
+        edge = l2 in (min(config.ease_lambdas), max(config.ease_lambdas)) and len(config.ease_lambdas) > 1
+        lines += [
+            "",
+            f"EASE's λ = {l2:g} was chosen on validation HITS@{k}"
+            + (" at the edge of `evaluation.ease_lambdas`: widen the grid." if edge else "."),
+        ]
+    else:
+        lines += ["", f"EASE was skipped: {summary['items']} items > `evaluation.ease_max_items`."]
     lines += [
+        "",
+        f"### Test HITS@{k} by the target's training interactions",
+        "",
+        *_degree_table(test, k),
         "",
         f"Served index: {index_recall['index']} over {index_recall['items']} items; its top {k} agree with exact "
         f"search at recall@{k} {index_recall[f'recall@{k}']:.4f} ({index_recall['queries']} sampled items as queries).",
     ]
-    lines += _new_items_section(new_item_metrics, k)
+    lines += _new_items_section(new_item_metrics, config)
     if history:
         lines += ["", "## Training", "", f"| epoch | loss | val HITS@{k} | seconds |", "|---|---|---|---|"]
         for h in history:
@@ -66,7 +75,81 @@ def recall_report(
     return "\n".join(lines) + "\n"
 
 
-def _new_items_section(new_item_metrics: dict, k: int) -> list[str]:
+def _intervals_note(config: EvaluationConfig) -> list[str]:
+    share = round(100 * config.confidence)
+    return [
+        f"Test is the headline. Brackets are {share}% bootstrap intervals over users ({config.bootstrap_samples} "
+        "resamples); a difference is paired (the same resampled users for both methods). Validation figures are "
+        "what settings were chosen on (the epoch, the defaults, EASE's λ), so they flatter those choices."
+    ]
+
+
+def _method_table(figures: dict[str, dict], k: int, val: dict[str, dict] | None = None) -> list[str]:
+    reference = figures.get("pinsage", {}).get("difference", {})
+    prefix = "test " if val is not None else ""
+    head = (
+        f"| method | {prefix}HITS@{k} [interval] | {prefix}NDCG@{k} | {prefix}MRR | "
+        f"PinSage − method, {prefix}HITS@{k} [interval] |" + (f" val HITS@{k} |" if val is not None else "")
+    )
+    rule = "|---|---|---|---|---|" + ("---|" if val is not None else "")
+    lines = [head, rule]
+    for method, f in figures.items():
+        low, high = f["interval"][f"hits@{k}"]
+        diff = reference.get(method)
+        difference = (
+            f"{diff[f'hits@{k}'][0]:+.4f} [{diff[f'hits@{k}'][1]:+.4f}, {diff[f'hits@{k}'][2]:+.4f}]" if diff else "—"
+        )
+        row = (
+            f"| {METHOD_NAMES.get(method, method)} | {f[f'hits@{k}']:.4f} [{low:.4f}, {high:.4f}] | "
+            f"{f[f'ndcg@{k}']:.4f} | {f['mrr']:.4f} | {difference} |"
+        )
+        if val is not None:
+            row += f" {val[method][f'hits@{k}']:.4f} |"
+        lines.append(row)
+    return lines
+
+
+def _sample_note(figures: dict[str, dict]) -> list[str]:
+    first = next(iter(figures.values()), {})
+    if first.get("eligible_users", first.get("users", 0)) > first.get("users", 0):
+        return [
+            "",
+            f"Every method is measured on the same fixed, seeded sample of {first['users']} of the "
+            f"{first['eligible_users']} eligible users (`evaluation.max_users`).",
+        ]
+    return ["", f"{first.get('users', 0)} users."]
+
+
+def _headline(test: dict[str, dict], val: dict[str, dict], k: int) -> list[str]:
+    """PinSage against the baseline that was best on validation: choosing it on test would flatter it."""
+    baselines = [m for m in test if m != "pinsage"]
+    if "pinsage" not in test or not baselines:
+        return []
+    best = max(baselines, key=lambda m: val[m][f"hits@{k}"])
+    d, low, high = test["pinsage"]["difference"][best][f"hits@{k}"]
+    verdict = "above zero" if low > 0 else "below zero" if high < 0 else "includes zero: no difference shown"
+    ratio = test["pinsage"][f"hits@{k}"] / test[best][f"hits@{k}"] if test[best][f"hits@{k}"] > 0 else float("inf")
+    return [
+        "",
+        f"Against the best baseline on validation ({METHOD_NAMES.get(best, best)}), PinSage's test HITS@{k} is "
+        f"{ratio:.2f}×, a paired difference of {d:+.4f} [{low:+.4f}, {high:+.4f}]: the interval {verdict}.",
+    ]
+
+
+def _degree_table(figures: dict[str, dict], k: int) -> list[str]:
+    first = next(iter(figures.values()))["by_degree"]
+    lines = [
+        "| method | " + " | ".join(f"{b['bucket']} ({b['users']} users)" for b in first) + " |",
+        "|---|" + "---|" * len(first),
+    ]
+    for method, f in figures.items():
+        cells = " | ".join(f"{b[f'hits@{k}']:.4f}" if b["users"] else "—" for b in f["by_degree"])
+        lines.append(f"| {METHOD_NAMES.get(method, method)} | {cells} |")
+    return lines
+
+
+def _new_items_section(new_item_metrics: dict, config: EvaluationConfig) -> list[str]:
+    k = config.k
     if not new_item_metrics["methods"]:
         return [
             "",
@@ -74,25 +157,52 @@ def _new_items_section(new_item_metrics: dict, k: int) -> list[str]:
             "",
             "No items were held out of training (split.held_out_item_fraction = 0).",
         ]
-    users = next(iter(new_item_metrics["methods"].values()))["users"]
-    lines = [
+    snapshots = new_item_metrics["snapshots"]
+    return [
         "",
         "## New items (inductive)",
         "",
         f"{new_item_metrics['items']} items were held out of training entirely (graph, features, ID table) and "
-        f"embedded afterwards with the trained model, unchanged. Per user, the last interaction with a held-out "
-        f"item is the target; the earlier ones ({new_item_metrics['attached']} in all) are attached to the graph "
-        f"first, and the latest of them is the query. Candidates: the held-out items minus the user's attached "
-        f"ones; {users} users.",
+        "embedded afterwards with the trained model, unchanged. Per user, the last interaction with a held-out "
+        "item is the target and the user's latest earlier one the query; candidates are the held-out items minus "
+        "the user's earlier ones. Nothing from after a query is used: targets are taken in time order in "
+        f"{len(snapshots)} groups, and for each group the held-out items carry only the interactions (anyone's) "
+        f"from before its earliest target ({min(s['attached'] for s in snapshots)}–"
+        f"{max(s['attached'] for s in snapshots)} interactions), for every method alike; PinSage cold and the "
+        "features-only cosine use none.",
         "",
-        f"| method | HITS@{k} | NDCG@{k} | MRR |",
-        "|---|---|---|---|",
+        *_method_table(new_item_metrics["methods"], k),
+        *_sample_note(new_item_metrics["methods"]),
+        "",
+        f"### New items: HITS@{k} by the interactions the target had by then",
+        "",
+        *_degree_table(new_item_metrics["methods"], k),
     ]
-    for method, m in new_item_metrics["methods"].items():
-        lines.append(
-            f"| {METHOD_NAMES.get(method, method)} | {m[f'hits@{k}']:.4f} | {m[f'ndcg@{k}']:.4f} | {m['mrr']:.4f} |"
-        )
-    return lines
+
+
+def recall_by_degree_figure(metrics: dict[str, dict], new_item_metrics: dict, k: int):
+    """Test HITS@k per method by how many interactions the target item had, trained and new items side by
+    side: where each method wins, at a glance in kedro-viz."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [("trained items, test", {m: s["test"] for m, s in metrics.items()})]
+    if new_item_metrics["methods"]:
+        panels.append(("new items (interactions by the query time)", new_item_metrics["methods"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.8), constrained_layout=True, squeeze=False)
+    for ax, (title, figures) in zip(axes[0], panels, strict=True):
+        buckets = [f"{b['bucket']}\n({b['users']})" for b in next(iter(figures.values()))["by_degree"]]
+        width = 0.8 / len(figures)
+        for i, (method, f) in enumerate(figures.items()):
+            x = [j + (i - (len(figures) - 1) / 2) * width for j in range(len(buckets))]
+            ax.bar(x, [b[f"hits@{k}"] for b in f["by_degree"]], width, label=METHOD_NAMES.get(method, method))
+        ax.set_xticks(range(len(buckets)), buckets)
+        ax.set(title=title, xlabel="interactions of the target item (users)", ylabel=f"HITS@{k}")
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize="small")
+    return fig
 
 
 def training_curve_figure(history: list[dict], k: int):

@@ -40,6 +40,22 @@ def itemknn_scorer(train: pd.DataFrame, n_users: int, n_items: int) -> Scorer:
     return score
 
 
+def ease_scorer(train: pd.DataFrame, n_users: int, n_items: int, l2: float) -> Scorer:
+    """EASE (Steck, WWW 2019), item to item: the query's row of B = I − P / diag(P), P = (XᵀX + λI)⁻¹,
+    the diagonal zeroed. Dense n_items × n_items: the caller bounds the catalogue size."""
+    x = sp.csr_matrix(
+        (np.ones(len(train), dtype=np.float64), (train["user"].to_numpy(), train["item"].to_numpy())),
+        shape=(n_users, n_items),
+    )
+    x.data[:] = 1.0  # a repeated (user, item) pair counts once
+    gram = (x.T @ x).toarray()
+    gram[np.diag_indices(n_items)] += l2
+    p = np.linalg.inv(gram)
+    b = (p / -np.diag(p)).astype(np.float32)  # column j divided by P_jj
+    b[np.diag_indices(n_items)] = 0.0
+    return lambda q: b[q]
+
+
 def feature_scorer(features: dict[str, torch.Tensor]) -> Scorer:
     """Content-only baseline: cosine of items' own feature vectors, with no learning and no graph.
 

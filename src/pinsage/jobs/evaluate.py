@@ -1,8 +1,9 @@
 """Evaluation: recall on the trained catalogue, and on items held out of training and embedded afterwards,
-for PinSage and every baseline under one protocol."""
+for PinSage and every baseline under one protocol, with intervals and paired differences."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -10,11 +11,20 @@ import pandas as pd
 
 from pinsage.data.features import encode_items
 from pinsage.data.split import split_last
-from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, evaluate
-from pinsage.evaluation.scorers import embedding_scorer, feature_scorer, itemknn_scorer, popularity_scorer
+from pinsage.evaluation.comparison import compare_methods
+from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, Scorer, metrics_from_ranks, ranks
+from pinsage.evaluation.scorers import (
+    ease_scorer,
+    embedding_scorer,
+    feature_scorer,
+    itemknn_scorer,
+    popularity_scorer,
+)
 from pinsage.model.pinsage import PinSage
 from pinsage.serving.embeddings import embedding_matrix
 from pinsage.serving.new_items import AttachedItems, TrainedItems, attach_new_items, embed_with_new_items
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_trained_items(
@@ -25,23 +35,56 @@ def evaluate_trained_items(
     n_users: int,
     evaluation: EvaluationConfig,
 ) -> dict[str, dict]:
-    """Validation and test figures of PinSage, popularity and item-kNN on the trained catalogue, over
-    the same (sampled, where there are more than `evaluation.max_users`) users for every method."""
+    """Validation and test figures of PinSage and the baselines on the trained catalogue, over the same
+    (sampled, where there are more than `evaluation.max_users`) users for every method.
+
+    A test target is ranked from the user's validation item, among items the user had in neither
+    training nor validation. EASE's λ is chosen on validation (`ease["val"]["l2"]`); above
+    `evaluation.ease_max_items` items EASE is skipped.
+    """
     n_items = len(item_embeddings)
     sample = {"max_users": evaluation.max_users, "seed": evaluation.seed}
+    before_test = pd.concat([train_interactions, val_interactions], ignore_index=True)
     queries = {
         "val": EvaluationQueries(train_interactions, val_interactions, n_users, n_items, **sample),
-        "test": EvaluationQueries(train_interactions, test_interactions, n_users, n_items, **sample),
+        "test": EvaluationQueries(before_test, test_interactions, n_users, n_items, **sample),
     }
-    scorers = {
+    scorers: dict[str, Scorer] = {
         "pinsage": embedding_scorer(embedding_matrix(item_embeddings)),
         "popularity": popularity_scorer(train_interactions, n_items),
         "itemknn": itemknn_scorer(train_interactions, n_users, n_items),
     }
-    return {
-        name: {split: evaluate(scorer, q, evaluation.k) for split, q in queries.items()}
-        for name, scorer in scorers.items()
+    ranked = {split: {name: ranks(s, q) for name, s in scorers.items()} for split, q in queries.items()}
+    chosen_l2 = None
+    if n_items <= evaluation.ease_max_items:
+        chosen_l2, ease = _ease_chosen_on_validation(train_interactions, n_users, n_items, queries["val"], evaluation)
+        for split, q in queries.items():
+            ranked[split]["ease"] = ranks(ease, q)
+    else:
+        log.info("EASE skipped: %d items > evaluation.ease_max_items = %d", n_items, evaluation.ease_max_items)
+    degree = np.bincount(train_interactions["item"].to_numpy(), minlength=n_items)
+    compared = {
+        split: compare_methods(ranked[split], degree[q.targets], q.eligible, evaluation) for split, q in queries.items()
     }
+    metrics = {name: {split: compared[split][name] for split in queries} for name in ranked["val"]}
+    if chosen_l2 is not None:
+        metrics["ease"]["val"]["l2"] = chosen_l2
+    return metrics
+
+
+def _ease_chosen_on_validation(
+    train: pd.DataFrame, n_users: int, n_items: int, val: EvaluationQueries, evaluation: EvaluationConfig
+) -> tuple[float, Scorer]:
+    """EASE with the λ of `evaluation.ease_lambdas` that scores best on validation HITS@k."""
+    best: tuple[float, float, Scorer] | None = None
+    for l2 in evaluation.ease_lambdas:
+        scorer = ease_scorer(train, n_users, n_items, l2)
+        figure = metrics_from_ranks(ranks(scorer, val), evaluation.k)[f"hits@{evaluation.k}"]
+        log.info("EASE λ = %g: val HITS@%d %.4f", l2, evaluation.k, figure)
+        if best is None or figure > best[0]:
+            best = (figure, l2, scorer)
+    assert best is not None  # ease_lambdas has at least one value
+    return best[1], best[2]
 
 
 def evaluate_new_items(
@@ -53,42 +96,58 @@ def evaluate_new_items(
     held_out_interactions: pd.DataFrame,
     trained: TrainedItems,
     evaluation: EvaluationConfig,
-) -> dict[str, dict]:
-    """HITS@k, NDCG@k, MRR for queries and targets among items held out of training entirely.
+) -> dict:
+    """HITS@k, NDCG@k, MRR for queries and targets among items held out of training entirely, each
+    target answered only from what had happened before it.
 
-    Per user, the last interaction with a held-out item is the target; the user's earlier ones are
-    the held-out items' "first interactions", attached to the graph before embedding, and the latest
-    of them is the query. Candidates are the held-out items minus the user's attached ones. PinSage
-    (inductive, and cold: features only, nothing attached) is compared with popularity and item-kNN
-    on the attached interactions and with a features-only cosine baseline.
+    Per user, the last interaction with a held-out item is the target and the user's latest earlier one
+    the query; candidates are the held-out items minus the user's earlier ones. Targets are taken in
+    time order in `evaluation.new_item_snapshots` groups; for each group the held-out items carry only
+    the interactions (anyone's) from before its earliest target, as a new item would when the query
+    comes, and every method (PinSage attached to the graph through them, popularity, item-kNN) uses
+    exactly those. PinSage cold (features only, nothing attached) and the features-only cosine use none.
     """
     if held_out_items.empty:
-        return {"items": 0, "attached": 0, "methods": {}}
+        return {"items": 0, "snapshots": [], "methods": {}}
     full = attach_new_items(catalogue, users, train_interactions, held_out_items, held_out_interactions)
     n, n_new = len(catalogue), len(held_out_items)
-    first_events, targets = split_last(full.interactions.iloc[len(train_interactions) :])
-    attached = replace(full, interactions=pd.concat([full.interactions.iloc[: len(train_interactions)], first_events]))
-    cold = replace(full, interactions=full.interactions.iloc[: len(train_interactions)])
+    train_part = full.interactions.iloc[: len(train_interactions)]
+    new_events = full.interactions.iloc[len(train_interactions) :].assign(item=lambda f: f["item"] - n)
+    earlier, targets = split_last(new_events)
+    queries = EvaluationQueries(earlier, targets, full.n_users, n_new, evaluation.max_users, evaluation.seed)
 
-    def local(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.assign(item=frame["item"] - n)
-
-    def new_rows(a: AttachedItems) -> np.ndarray:
+    def embed(a: AttachedItems) -> np.ndarray:
         return embed_with_new_items(network, a, trained)[n:].numpy()
 
-    queries = EvaluationQueries(
-        local(first_events), local(targets), full.n_users, n_new, evaluation.max_users, evaluation.seed
-    )
     new_features = encode_items(full.items.iloc[n:], np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
-    scorers = {
-        "pinsage": embedding_scorer(new_rows(attached)),
-        "pinsage_cold": embedding_scorer(new_rows(cold)),
-        "popularity": popularity_scorer(local(first_events), n_new),
-        "itemknn": itemknn_scorer(local(first_events), full.n_users, n_new),
+    fixed: dict[str, Scorer] = {
+        "pinsage_cold": embedding_scorer(embed(replace(full, interactions=train_part))),
         "features": feature_scorer(new_features),
     }
+    methods = ["pinsage", "pinsage_cold", "popularity", "itemknn", "features"]
+    ranked = {m: np.empty(len(queries), dtype=np.int64) for m in methods}
+    degree = np.empty(len(queries), dtype=np.int64)
+    snapshots = []
+    order = np.argsort(queries.times, kind="stable")
+    for positions in np.array_split(order, min(evaluation.new_item_snapshots, max(len(order), 1))):
+        if not len(positions):
+            continue
+        part = queries.subset(positions)
+        cutoff = part.times.min()
+        known = new_events[new_events["timestamp"].to_numpy() < cutoff]
+        attached = replace(full, interactions=pd.concat([train_part, known.assign(item=known["item"] + n)]))
+        scorers = {
+            **fixed,
+            "pinsage": embedding_scorer(embed(attached)),
+            "popularity": popularity_scorer(known, n_new),
+            "itemknn": itemknn_scorer(known, full.n_users, n_new),
+        }
+        for m in methods:
+            ranked[m][positions] = ranks(scorers[m], part)
+        degree[positions] = np.bincount(known["item"].to_numpy(), minlength=n_new)[part.targets]
+        snapshots.append({"before": int(cutoff), "targets": len(positions), "attached": len(known)})
     return {
         "items": n_new,
-        "attached": len(first_events),
-        "methods": {name: evaluate(scorer, queries, evaluation.k) for name, scorer in scorers.items()},
+        "snapshots": snapshots,
+        "methods": compare_methods(ranked, degree, queries.eligible, evaluation),
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
 from pinsage.model.blocks import Blocks
@@ -29,34 +29,48 @@ class ModelConfig(BaseModel):
         description="share of items trained without their ID vector each step, so the model also learns to "
         "embed items that have none (new items)",
     )
+    use_features: bool = Field(
+        True,
+        description="the item's content features (categories, words, year, degree, dense vector) as its input; "
+        "false with n_layers 0 is the ID-only embedding baseline, trained with the same loss",
+    )
     final_dense: bool = Field(False, description="the paper's G1/G2 dense layers after the convolutions")
     aggregator: str = Field("importance", pattern="^(importance|mean|max)$")
 
+    @model_validator(mode="after")
+    def _something_to_embed(self) -> ModelConfig:
+        if not (self.use_features or self.use_id_embedding):
+            raise ValueError(
+                "model.use_features and model.use_id_embedding are both false: nothing to embed an item from"
+            )
+        return self
+
 
 class ItemProjector(nn.Module):
-    """Sums one projection per feature into the first hidden vector (the paper's feature input)."""
+    """Sums one projection per feature into the first hidden vector (the paper's feature input), and the
+    item's learnt ID vector where it has one."""
 
-    def __init__(self, sizes: dict[str, int], dim: int, use_id_embedding: bool, id_dropout: float = 0.0):
+    def __init__(self, sizes: dict[str, int], config: ModelConfig):
         super().__init__()
-        self.id_dropout = id_dropout
-        self.categories = nn.EmbeddingBag(sizes["n_categories"], dim, mode="mean", padding_idx=0)
-        self.words = nn.EmbeddingBag(sizes["n_words"], dim, mode="mean", padding_idx=0)
-        self.year = nn.Embedding(sizes["n_years"], dim, padding_idx=0)
-        self.log_degree = nn.Linear(1, dim)
-        self.dense = nn.Linear(sizes["dense_dim"], dim) if sizes["dense_dim"] else None
-        self.item_id = nn.Embedding(sizes["n_items"], dim) if use_id_embedding else None
+        dim = self.dim = config.hidden_dim
+        self.id_dropout = config.id_dropout
+        # Attribute names are the state-dict keys of every model published so far: kept as they are.
+        content = config.use_features
+        self.categories = nn.EmbeddingBag(sizes["n_categories"], dim, mode="mean", padding_idx=0) if content else None
+        self.words = nn.EmbeddingBag(sizes["n_words"], dim, mode="mean", padding_idx=0) if content else None
+        self.year = nn.Embedding(sizes["n_years"], dim, padding_idx=0) if content else None
+        self.log_degree = nn.Linear(1, dim) if content else None
+        self.dense = nn.Linear(sizes["dense_dim"], dim) if content and sizes["dense_dim"] else None
+        self.item_id = nn.Embedding(sizes["n_items"], dim) if config.use_id_embedding else None
         if self.item_id is not None:
             nn.init.normal_(self.item_id.weight, std=0.01)
 
     def forward(self, features: dict[str, torch.Tensor], items: torch.Tensor) -> torch.Tensor:
-        h = (
-            self.categories(features["categories"])
-            + self.words(features["words"])
-            + self.year(features["year"])
-            + self.log_degree(features["log_degree"])
-        )
-        if self.dense is not None:
-            h = h + self.dense(features["dense"])
+        h = torch.zeros(len(items), self.dim, device=items.device)
+        for name in ("categories", "words", "year", "log_degree", "dense"):
+            module = getattr(self, name)
+            if module is not None:
+                h = h + module(features[name])
         if self.item_id is not None:
             # Items beyond the trained table (added after training) have no learnt vector.
             known = items < self.item_id.num_embeddings
@@ -99,7 +113,7 @@ class PinSage(nn.Module):
         super().__init__()
         dim = config.hidden_dim
         self.config = config
-        self.projector = ItemProjector(sizes, dim, config.use_id_embedding, config.id_dropout)
+        self.projector = ItemProjector(sizes, config)
         self.convs = nn.ModuleList(WeightedSAGEConv(dim, dim, dim, config.aggregator) for _ in range(config.n_layers))
         self.head = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim)) if config.final_dense else None
 

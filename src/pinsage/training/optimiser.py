@@ -40,7 +40,10 @@ class TrainingOptimiser:
             table.sparse = sparse
         sparse_ids = {id(p) for table in tables for p in table.parameters()} if sparse else set()
         dense = [p for p in model.parameters() if id(p) not in sparse_ids]
-        self.optimisers: list[torch.optim.Optimizer] = [torch.optim.AdamW(dense, lr=lr, weight_decay=weight_decay)]
+        # The ID-only model (no features, no convolutions) has nothing dense to update.
+        self.optimisers: list[torch.optim.Optimizer] = (
+            [torch.optim.AdamW(dense, lr=lr, weight_decay=weight_decay)] if dense else []
+        )
         if sparse_ids:
             rows = [p for p in model.parameters() if id(p) in sparse_ids]
             self.optimisers.append(torch.optim.SparseAdam(rows, lr=lr))

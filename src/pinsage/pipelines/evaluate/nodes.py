@@ -8,7 +8,7 @@ import torch
 
 from pinsage.data.sources.registry import DataConfig
 from pinsage.evaluation.metrics import EvaluationConfig
-from pinsage.evaluation.report import recall_report, training_curve_figure
+from pinsage.evaluation.report import recall_by_degree_figure, recall_report, training_curve_figure
 from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items
 from pinsage.model.trained_with import TrainedWith
 from pinsage.serving.embeddings import embedding_matrix
@@ -82,8 +82,12 @@ def write_report(
         "val": len(val_interactions),
         "test": len(test_interactions),
     }
-    return recall_report(metrics, index_recall, new_item_metrics, summary, training_history, evaluation.k)
+    return recall_report(metrics, index_recall, new_item_metrics, summary, training_history, evaluation)
 
 
 def plot_training_curve(training_history: list[dict], evaluation: EvaluationConfig):
     return training_curve_figure(training_history, evaluation.k)
+
+
+def plot_recall_by_degree(metrics: dict[str, dict], new_item_metrics: dict, evaluation: EvaluationConfig):
+    return recall_by_degree_figure(metrics, new_item_metrics, evaluation.k)

@@ -3,6 +3,7 @@ from kedro.pipeline import Node, Pipeline
 from pinsage.pipelines.evaluate.nodes import (
     evaluate_inductive_recall,
     evaluate_recall,
+    plot_recall_by_degree,
     plot_training_curve,
     write_report,
 )
@@ -66,6 +67,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["training_history", "params:evaluation"],
                 outputs="training_curve",
                 name="plot_training_curve",
+            ),
+            Node(
+                func=plot_recall_by_degree,
+                inputs=["metrics", "new_item_metrics", "params:evaluation"],
+                outputs="recall_by_degree",
+                name="plot_recall_by_degree",
             ),
         ]
     )
