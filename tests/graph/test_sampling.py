@@ -35,6 +35,17 @@ def test_neighbours_are_top_visited_co_interacted_items():
     assert (weights[:, :-1] >= weights[:, 1:]).all()
 
 
+def test_an_item_gets_t_neighbours_besides_itself_wherever_its_walks_reach_t_others():
+    """DGL's sampler ranks the item itself among its top visited; dropping it used to leave T - 1."""
+    graph, train = small_graph()
+    config = NeighbourConfig(num_neighbors=5, num_random_walks=200, num_traversals=1)
+    _, weights = importance_neighbours(graph, config, seed=0)
+    pairs = pd.DataFrame(sorted(co_interacted(train)), columns=["item", "other"])
+    reachable = pairs.groupby("item")["other"].nunique()
+    many = torch.tensor(reachable[reachable >= 8].index.tolist())
+    assert len(many) > 50 and bool((weights[many] > 0).all())
+
+
 def test_same_seed_same_neighbourhoods():
     graph, _ = small_graph()
     a = fixed_neighbourhoods(graph, NeighbourConfig(seed=3))

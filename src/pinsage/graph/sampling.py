@@ -36,6 +36,8 @@ def importance_neighbours(
     n_items = graph.num_nodes(ITEM)
     items = torch.arange(n_items) if items is None else items
     T = config.num_neighbors
+    # DGL's sampler counts the item itself among the visited (walks return to it), and often ranks it in
+    # its top T; it is asked for T + 1 so that dropping the item still leaves T real neighbours.
     sampler = dgl.sampling.PinSAGESampler(
         graph,
         ITEM,
@@ -43,7 +45,7 @@ def importance_neighbours(
         config.num_traversals,
         config.termination_prob,
         config.num_random_walks,
-        T,
+        T + 1,
     )
     neighbours = items.unsqueeze(1).repeat(1, T)
     weights = torch.zeros(len(items), T)
