@@ -4,8 +4,10 @@
 
 Each rung trains through the project's own job entry points (`prepare`, `fit`, `embed_catalogue`,
 `evaluate_trained_items`) from the parameters in conf/base, validated as `kedro run` validates them and
-changed only where the rung (or `--set`) says. Popularity and item-kNN are evaluated on the same split.
-Prints one table (mean ± std over seeds of val/test HITS@10, NDCG@10, MRR and training time) and writes
+changed only where the rung (or `--set`) says. Popularity, item-kNN and EASE are evaluated on the same split,
+and every rung and baseline on the held-out (new) items too (`evaluate_new_items`).
+Prints one table (mean ± std over seeds of test HITS@10, NDCG@10, MRR, val HITS@10, new-item HITS@10 with
+and without attached interactions, and training time) and writes
 it, with a bar chart, to data/08_reporting/ablation.{md,png}. `--smoke` runs a seconds-long version on a
 tiny synthetic world (the test suite runs it, so the script cannot rot).
 """
