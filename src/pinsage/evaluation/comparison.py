@@ -49,7 +49,7 @@ def compare_methods(
     (`difference`: figure → [difference, low, high])."""
     k = config.k
     methods = list(ranks)
-    names = list(per_user_figures(np.ones(1, dtype=np.int64), k))
+    names = config.metrics
     per_user = {m: per_user_figures(ranks[m], k) for m in methods}
     series = [(m, name) for m in methods for name in names]
     n_users = len(target_degree)
