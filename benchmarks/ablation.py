@@ -51,7 +51,6 @@ LADDER = {
         "hard_negatives": {"enabled": False},
     },
 }
-METRICS = ("hits@10", "ndcg@10", "mrr")
 SMOKE = {
     "data": {"synthetic": {"n_pins": 300, "n_boards": 200, "n_topics": 10}},
     "training": {"epochs": 1, "batches_per_epoch": 3, "batch_size": 64, "num_negatives": 20},
@@ -123,9 +122,7 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
             trained[rung] = (p, row)
             results.setdefault(rung, []).append(row)
             if len(trained) == 1:  # the baselines do not depend on the rung
-                for baseline in [m for m in metrics if m != "pinsage"] + [m for m in new if m not in metrics]:
-                    if baseline.startswith("pinsage"):
-                        continue
+                for baseline in (m for m in dict.fromkeys([*metrics, *new]) if not m.startswith("pinsage")):
                     splits = metrics.get(baseline, {})
                     results.setdefault(baseline, []).append(
                         {"val": splits.get("val"), "test": splits.get("test"), "new": new.get(baseline), "seconds": 0.0}

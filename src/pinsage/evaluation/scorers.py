@@ -20,13 +20,19 @@ def popularity_scorer(train: pd.DataFrame, n_items: int) -> Scorer:
     return lambda q: np.broadcast_to(counts, (len(q), n_items))
 
 
-def itemknn_scorer(train: pd.DataFrame, n_users: int, n_items: int) -> Scorer:
-    """Cosine similarity of items' user sets, computed only for the query rows (sparse, any size)."""
-    x = sp.csc_matrix(
+def interaction_matrix(train: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
+    """The binary users × items matrix of `train`: a repeated (user, item) pair counts once."""
+    x = sp.csr_matrix(
         (np.ones(len(train), dtype=np.float64), (train["user"].to_numpy(), train["item"].to_numpy())),
         shape=(n_users, n_items),
     )
-    x.data[:] = 1.0  # a repeated (user, item) pair counts once
+    x.data[:] = 1.0
+    return x
+
+
+def itemknn_scorer(train: pd.DataFrame, n_users: int, n_items: int) -> Scorer:
+    """Cosine similarity of items' user sets, computed only for the query rows (sparse, any size)."""
+    x = interaction_matrix(train, n_users, n_items)
     norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
     inverse_norm = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     # Both factors row-compressed once here: a CSR @ CSC product converts its right factor to CSR on
@@ -43,11 +49,7 @@ def itemknn_scorer(train: pd.DataFrame, n_users: int, n_items: int) -> Scorer:
 def ease_scorer(train: pd.DataFrame, n_users: int, n_items: int, l2: float) -> Scorer:
     """EASE (Steck, WWW 2019), item to item: the query's row of B = I − P / diag(P), P = (XᵀX + λI)⁻¹,
     the diagonal zeroed. Dense n_items × n_items: the caller bounds the catalogue size."""
-    x = sp.csr_matrix(
-        (np.ones(len(train), dtype=np.float64), (train["user"].to_numpy(), train["item"].to_numpy())),
-        shape=(n_users, n_items),
-    )
-    x.data[:] = 1.0  # a repeated (user, item) pair counts once
+    x = interaction_matrix(train, n_users, n_items)
     gram = (x.T @ x).toarray()
     gram[np.diag_indices(n_items)] += l2
     p = np.linalg.inv(gram)

@@ -57,9 +57,10 @@ def evaluate_trained_items(
     ranked = {split: {name: ranks(s, q) for name, s in scorers.items()} for split, q in queries.items()}
     chosen_l2 = None
     if n_items <= evaluation.ease_max_items:
-        chosen_l2, ease = _ease_chosen_on_validation(train_interactions, n_users, n_items, queries["val"], evaluation)
-        for split, q in queries.items():
-            ranked[split]["ease"] = ranks(ease, q)
+        chosen_l2, ease, ranked["val"]["ease"] = _ease_chosen_on_validation(
+            train_interactions, n_users, n_items, queries["val"], evaluation
+        )
+        ranked["test"]["ease"] = ranks(ease, queries["test"])
     else:
         log.info("EASE skipped: %d items > evaluation.ease_max_items = %d", n_items, evaluation.ease_max_items)
     degree = np.bincount(train_interactions["item"].to_numpy(), minlength=n_items)
@@ -74,17 +75,19 @@ def evaluate_trained_items(
 
 def _ease_chosen_on_validation(
     train: pd.DataFrame, n_users: int, n_items: int, val: EvaluationQueries, evaluation: EvaluationConfig
-) -> tuple[float, Scorer]:
-    """EASE with the λ of `evaluation.ease_lambdas` that scores best on validation HITS@k."""
-    best: tuple[float, float, Scorer] | None = None
+) -> tuple[float, Scorer, np.ndarray]:
+    """EASE with the λ of `evaluation.ease_lambdas` that scores best on validation HITS@k: the λ, the
+    scorer and its validation ranks."""
+    best: tuple[float, float, Scorer, np.ndarray] | None = None
     for l2 in evaluation.ease_lambdas:
         scorer = ease_scorer(train, n_users, n_items, l2)
-        figure = metrics_from_ranks(ranks(scorer, val), evaluation.k)[f"hits@{evaluation.k}"]
+        val_ranks = ranks(scorer, val)
+        figure = metrics_from_ranks(val_ranks, evaluation.k)[f"hits@{evaluation.k}"]
         log.info("EASE λ = %g: val HITS@%d %.4f", l2, evaluation.k, figure)
         if best is None or figure > best[0]:
-            best = (figure, l2, scorer)
+            best = (figure, l2, scorer, val_ranks)
     assert best is not None  # ease_lambdas has at least one value
-    return best[1], best[2]
+    return best[1], best[2], best[3]
 
 
 def evaluate_new_items(

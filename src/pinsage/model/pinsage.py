@@ -46,6 +46,10 @@ class ModelConfig(BaseModel):
         return self
 
 
+# The content features' projections, in the order they are summed.
+CONTENT = ("categories", "words", "year", "log_degree", "dense")
+
+
 class ItemProjector(nn.Module):
     """Sums one projection per feature into the first hidden vector (the paper's feature input), and the
     item's learnt ID vector where it has one."""
@@ -66,11 +70,8 @@ class ItemProjector(nn.Module):
             nn.init.normal_(self.item_id.weight, std=0.01)
 
     def forward(self, features: dict[str, torch.Tensor], items: torch.Tensor) -> torch.Tensor:
-        h = torch.zeros(len(items), self.dim, device=items.device)
-        for name in ("categories", "words", "year", "log_degree", "dense"):
-            module = getattr(self, name)
-            if module is not None:
-                h = h + module(features[name])
+        parts = [getattr(self, n)(features[n]) for n in CONTENT if getattr(self, n) is not None]
+        h = sum(parts[1:], start=parts[0]) if parts else torch.zeros(len(items), self.dim, device=items.device)
         if self.item_id is not None:
             # Items beyond the trained table (added after training) have no learnt vector.
             known = items < self.item_id.num_embeddings
