@@ -22,7 +22,7 @@ from kedro_datasets.partitions import PartitionedDataset
 from kedro_datasets.text import TextDataset
 
 from pinsage.atomic import write_atomically
-from pinsage.lifecycle.publishing import PublishedRun, read_pointer
+from pinsage.lifecycle.publishing import PublishedRun, read_pointer, without_history
 
 
 class _LocalFileDataset(AbstractVersionedDataset):
@@ -181,7 +181,7 @@ class PublishedRunDataset(AbstractDataset):
             for name, config in self._datasets.items()
             if name in versions
         }
-        return PublishedRun(version=versions["model_weights"], loaders=loaders)
+        return PublishedRun(version=versions["model_weights"], loaders=loaders, record=without_history(published))
 
     def save(self, data: Any) -> None:
         raise DatasetError("published_run is read-only; the promotion gate writes the pointer")

@@ -21,6 +21,7 @@ from pinsage.lifecycle.publishing import PublishConfig
 from pinsage.lifecycle.retention import RetentionConfig
 from pinsage.lifecycle.run_lock import RunsConfig
 from pinsage.model.pinsage import ModelConfig
+from pinsage.serving.config import ServeConfig
 from pinsage.serving.embeddings import ExportConfig
 from pinsage.serving.index import IndexConfig
 from pinsage.training.config import TrainConfig
@@ -49,6 +50,7 @@ class Parameters(BaseModel):
     publish: PublishConfig
     retention: RetentionConfig = RetentionConfig()
     runs: RunsConfig = RunsConfig()
+    serve: ServeConfig = ServeConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> Parameters:

@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -34,6 +35,8 @@ def test_pointer_is_replaced_whole(tmp_path):
     write_pointer(path, "v3", "hits@10", 0.21, {"model_weights": "v1", "item_embeddings": "v2"}, dataset)
     record = read_pointer(path)
     assert [p["version"] for p in record.pop("previous")] == ["v1"]
+    published_at = datetime.fromisoformat(record.pop("published_at"))  # when it was published, for serving
+    assert abs((datetime.now(UTC) - published_at).total_seconds()) < 60
     assert record == {
         "version": "v3",
         "metric": "hits@10",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.project.test_pipeline import TINY, fresh_project, params_arg
+from tests.project.runs import TINY, fresh_project, params_arg
 
 DAG = PROJECT_ROOT / "deploy/airflow/pinsage_dag.py"
 AIRFLOW = Path(sys.executable).parent / "airflow"

@@ -21,6 +21,7 @@ from pinsage.graph.build import USER_TO_ITEM
 from pinsage.parameters import validate_parameters
 from pinsage.pipeline_registry import register_pipelines
 from tests.conftest import PROJECT_ROOT
+from tests.project.runs import BROWSER_FLAGS, TINY, kedro_run, latest, params_arg
 
 
 class KeptDataset(MemoryDataset):
@@ -28,18 +29,6 @@ class KeptDataset(MemoryDataset):
 
     def _release(self) -> None:
         pass
-
-
-TINY = {
-    "data.synthetic.n_pins": 300,
-    "data.synthetic.n_boards": 200,
-    "data.synthetic.n_topics": 10,
-    "training.epochs": 2,
-    "training.batches_per_epoch": 10,
-    "training.batch_size": 64,
-    "training.num_negatives": 50,
-    "neighbourhood.inference_random_walks": 20,
-}
 
 
 def test_ingest_to_graph_slice_with_sequential_runner():
@@ -75,54 +64,9 @@ def test_ingest_to_graph_slice_with_sequential_runner():
     assert catalog.load("users")["user_id"].iloc[-1] == "new-board"  # a batch's new user
 
 
-def fresh_project(root: Path) -> Path:
-    """A copy of the project's configuration in a scratch folder, so runs write only there."""
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    (root / "src").mkdir()  # the package itself is imported from its installed (editable) copy
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    return root
-
-
-@pytest.fixture(scope="session")
-def trained_project(tmp_path_factory) -> Path:
-    """A project that has run the tiny `train` pipeline once and published it. Tests only read it."""
-    root = fresh_project(tmp_path_factory.mktemp("trained"))
-    result = kedro_run(root, "--pipeline=train", params_arg(TINY))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root
-
-
-@pytest.fixture
-def project(trained_project, tmp_path) -> Path:
-    """This test's own copy of the trained project, so tests never see each other's runs."""
-    return Path(shutil.copytree(trained_project, tmp_path / "project", symlinks=True))
-
-
 def outputs(project: Path) -> dict[Path, int]:
     """Every file under data/ and when it was last written; the run lock is bookkeeping, not an output."""
     return {p: p.stat().st_mtime_ns for p in (project / "data").rglob("*") if p.name != ".run.lock"}
-
-
-def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="400")
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", "run", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def params_arg(values: dict) -> str:
-    return "--params=" + ",".join(f"{k}={v}" for k, v in values.items())
-
-
-def latest(path: Path) -> Path:
-    """The newest version of a versioned dataset."""
-    return sorted(path.iterdir())[-1] / path.name
 
 
 def test_kedro_run_train_end_to_end(trained_project):
@@ -217,19 +161,6 @@ def test_notebook_runs_on_the_published_run(trained_project, monkeypatch):
     assert len(images) == 1  # the map was drawn
 
 
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--virtual-time-budget=20000",
-    "--window-size=1300,1700",
-)
 # Opens the app with a light theme, no feature tour and no sidebar, then shows the `train` pipeline.
 PRIME_PAGE = """<script>
 localStorage.setItem("KedroViz", JSON.stringify({theme: "light", showFeatureHints: false,

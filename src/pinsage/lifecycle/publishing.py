@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +128,15 @@ def write_pointer(
     publications before this one are remembered, so retention keeps them and `roll_back` can restore them.
     """
     current = read_pointer(path)
-    earlier = [_without_history(current), *current.get("previous", [])] if current else []
-    record = {"version": version, "metric": metric, "value": value, "artifacts": artifacts, "dataset": dataset}
+    earlier = [without_history(current), *current.get("previous", [])] if current else []
+    record = {
+        "version": version,
+        "metric": metric,
+        "value": value,
+        "artifacts": artifacts,
+        "dataset": dataset,
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     _write(path, {**record, "previous": earlier[: keep - 1]})
 
 
@@ -153,7 +161,8 @@ def roll_back(path: str | Path) -> dict:
     return {**restored, "previous": older, "rolled_back_from": current["version"]}
 
 
-def _without_history(record: dict) -> dict:
+def without_history(record: dict) -> dict:
+    """A publication's own record, without the earlier publications the pointer remembers."""
     return {key: value for key, value in record.items() if key != "previous"}
 
 
@@ -168,6 +177,7 @@ class PublishedRun:
 
     version: str  # the model's
     loaders: dict[str, Callable[[], Any]]
+    record: dict  # the pointer's record of this publication, without the earlier ones
 
     def load(self, name: str) -> Any:
         if name not in self.loaders:

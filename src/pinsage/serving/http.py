@@ -1,0 +1,134 @@
+"""The similar-items service over HTTP (FastAPI): a JSON API for products and a page for people.
+
+Every handler reads the served set once (`PublishedSetHolder.served`) and answers from it alone, so a
+reload in the middle of a request never mixes two publications. FastAPI and uvicorn are the optional
+`serve` extra (`pip install -e '.[serve]'`).
+"""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from pinsage.serving import page
+from pinsage.serving.config import ServeConfig
+from pinsage.serving.reloading import PublishedSetHolder
+from pinsage.serving.similar_items import ServedSet, UnknownItems
+
+
+class SimilarRequest(BaseModel):
+    """POST /similar: the items to answer for, and how many neighbours each."""
+
+    item_ids: list[str]
+    k: int = 10
+
+
+def describe_publication(served: ServedSet) -> dict:
+    """What `/version` says: which run is served, trained on what, and how it validated."""
+    record = served.publication
+    return {
+        "run": record["version"],
+        "model": record["artifacts"].get("model_weights"),
+        "embeddings": record["artifacts"].get("item_embeddings"),
+        "dataset": record.get("dataset"),
+        "validation": {record["metric"]: record["value"]},
+        "published_at": record.get("published_at"),
+        "items": len(served),
+        "index": type(served.index).__name__,
+    }
+
+
+def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = True) -> FastAPI:
+    """The service answering from `holder`; with `watch`, its watcher runs while the app does."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if watch:
+            holder.start()
+        try:
+            yield
+        finally:
+            if watch:
+                holder.stop()
+
+    app = FastAPI(title="PinSage similar items", lifespan=lifespan)
+
+    def served() -> ServedSet:
+        current = holder.served
+        if current is None:
+            raise HTTPException(503, "no published set is loaded yet")
+        return current
+
+    def unknown(err: UnknownItems, current: ServedSet) -> HTTPException:
+        return HTTPException(404, f"{err} in the published run {current.version}")
+
+    @app.get("/healthz")
+    def healthz(response: Response) -> dict:
+        """Ready once a set is loaded; a failed reload is reported here while the old set keeps serving."""
+        status = holder.status()
+        if not status["ready"]:
+            response.status_code = 503
+        return status
+
+    @app.get("/version")
+    def version() -> dict:
+        return describe_publication(served())
+
+    @app.get("/items/{item_id}/similar")
+    def similar(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> dict:
+        current = served()
+        try:
+            [neighbours] = current.similar([item_id], k)
+        except UnknownItems as err:
+            raise unknown(err, current) from None
+        return {
+            "version": current.version,
+            "item": current.describe(int(current.rows([item_id])[0])),
+            "similar": neighbours,
+        }
+
+    @app.post("/similar")
+    def similar_many(request: SimilarRequest) -> dict:
+        if not 1 <= len(request.item_ids) <= config.max_items_per_request:
+            raise HTTPException(
+                422, f"item_ids: give 1 to {config.max_items_per_request} items (serve.max_items_per_request)"
+            )
+        if not 1 <= request.k <= config.max_k:
+            raise HTTPException(422, f"k: must be between 1 and {config.max_k} (serve.max_k)")
+        current = served()
+        try:
+            answers = current.similar(request.item_ids, request.k)
+        except UnknownItems as err:
+            raise unknown(err, current) from None
+        rows = current.rows(request.item_ids)
+        return {
+            "version": current.version,
+            "results": [
+                {"item": current.describe(int(row)), "similar": neighbours}
+                for row, neighbours in zip(rows, answers, strict=True)
+            ],
+        }
+
+    @app.get("/items")
+    def search(q: str = Query(..., min_length=1), limit: int = Query(config.search_limit, ge=1, le=1000)) -> dict:
+        current = served()
+        return {"version": current.version, "query": q, "items": current.search(q, limit)}
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(q: str = "") -> str:
+        current = served()
+        return page.search_page(describe_publication(current), q, current.search(q, config.search_limit))
+
+    @app.get("/browse/{item_id}", response_class=HTMLResponse)
+    def browse(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> HTMLResponse:
+        current = served()
+        try:
+            [neighbours] = current.similar([item_id], k)
+        except UnknownItems as err:
+            body = page.not_found_page(describe_publication(current), str(err))
+            return HTMLResponse(body, status_code=404)
+        item = current.describe(int(current.rows([item_id])[0]))
+        return HTMLResponse(page.item_page(describe_publication(current), item, neighbours))
+
+    return app

@@ -1,0 +1,135 @@
+"""Item-to-item recall over one published set: the embeddings, the index built from them, and each item's
+title and categories, all of one publication.
+
+A `ServedSet` is immutable once built, and every answer is computed from one set alone, so a service that
+swaps sets (see `pinsage.serving.reloading`) never mixes two publications in one answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from pinsage.serving.embeddings import embedding_matrix
+
+
+class UnknownItems(KeyError):
+    """Item ids the served set does not hold; `ids` lists them in the order asked."""
+
+    def __init__(self, ids: list[str]):
+        super().__init__(ids)
+        self.ids = ids
+
+    def __str__(self) -> str:
+        shown = ", ".join(repr(i) for i in self.ids[:10]) + (" …" if len(self.ids) > 10 else "")
+        return f"unknown item id(s): {shown}"
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    item_id: str
+    title: str | None
+    categories: list[str]
+    score: float
+
+
+@dataclass(frozen=True)
+class ServedSet:
+    """One publication, ready to answer: row i of `embeddings` and of the index is item `item_ids[i]`."""
+
+    publication: dict  # the pointer's record: version, metric, value, dataset, artifacts, published_at
+    item_ids: pd.Index  # str, unique, in index row order
+    titles: np.ndarray  # object: str or None
+    categories: np.ndarray  # object: "|"-joined labels, "" when none
+    embeddings: np.ndarray  # [n_items, dim] float32, unit length
+    index: faiss.Index
+
+    @property
+    def version(self) -> str:
+        return self.publication["version"]
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def rows(self, item_ids: list[str]) -> np.ndarray:
+        """Index rows of `item_ids`; raises UnknownItems naming every id the set lacks."""
+        rows = self.item_ids.get_indexer(pd.Index(item_ids, dtype=object))
+        if (rows < 0).any():
+            raise UnknownItems([i for i, r in zip(item_ids, rows, strict=True) if r < 0])
+        return rows
+
+    def describe(self, row: int, score: float | None = None) -> dict:
+        described = {
+            "item_id": self.item_ids[row],
+            "title": self.titles[row],
+            "categories": [c for c in str(self.categories[row]).split("|") if c],
+        }
+        return described if score is None else {**described, "score": round(float(score), 6)}
+
+    def similar(self, item_ids: list[str], k: int) -> list[list[dict]]:
+        """For each item, its k nearest items in the index (cosine, best first), the item itself excluded."""
+        rows = self.rows(item_ids)
+        # One more than asked, so k remain once the item itself is dropped; an approximate index may not
+        # return the item, then its last neighbour is dropped instead.
+        scores, found = self.index.search(np.ascontiguousarray(self.embeddings[rows]), min(k + 1, len(self)))
+        answers = []
+        for row, row_scores, row_found in zip(rows, scores, found, strict=True):
+            keep = (row_found != row) & (row_found >= 0)  # faiss pads with -1 when a list runs short
+            nearest = zip(row_found[keep][:k], row_scores[keep][:k], strict=True)
+            answers.append([self.describe(n, s) for n, s in nearest])
+        return answers
+
+    def search(self, query: str, limit: int) -> list[dict]:
+        """Items whose title holds every word of `query` (case-insensitive), titles starting with the
+        query first, then in catalogue order."""
+        words = query.lower().split()
+        if not words:
+            return []
+        titles = pd.Series(self.titles, dtype=object).fillna("").str.lower()
+        hit = np.ones(len(titles), dtype=bool)
+        for word in words:
+            hit &= titles.str.contains(word, regex=False).to_numpy()
+        rows = np.flatnonzero(hit)
+        starts = titles.iloc[rows].str.startswith(" ".join(words)).to_numpy()
+        ordered = np.concatenate([rows[starts], rows[~starts]])[:limit]
+        return [self.describe(int(r)) for r in ordered]
+
+
+def item_details(catalogue: pd.DataFrame, new_items: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`item_id`, `title`, `categories` of the trained catalogue, then of items added since (the new-item
+    batches), for the items the catalogue lacks."""
+    frames = [catalogue[["item_id", "title", "categories"]].astype({"item_id": str})]
+    if new_items is not None and len(new_items):
+        added = new_items.reindex(columns=["item_id", "title", "categories"]).astype({"item_id": str})
+        frames.append(added[~added["item_id"].isin(frames[0]["item_id"])].drop_duplicates("item_id", keep="last"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def served_set(
+    publication: dict, item_embeddings: pd.DataFrame, index: faiss.Index, details: pd.DataFrame
+) -> ServedSet:
+    """The set serving `item_embeddings` from `index`, titled from `details` (see `item_details`); refuses
+    an index and a table that are not one run's."""
+    embeddings = embedding_matrix(item_embeddings)
+    if index.ntotal != len(embeddings) or index.d != embeddings.shape[1]:
+        raise ValueError(
+            f"the index holds {index.ntotal} vectors of {index.d} dimensions, the embedding table "
+            f"{len(embeddings)} rows of {embeddings.shape[1]}: they are not one publication's"
+        )
+    table = item_embeddings.sort_values("item")
+    ids = pd.Index(table["item_id"].astype(str).to_numpy(), dtype=object)
+    if ids.has_duplicates:
+        raise ValueError(f"the embedding table lists item {ids[ids.duplicated()][0]!r} more than once")
+    described = details.drop_duplicates("item_id").set_index("item_id").reindex(ids)
+    titles = described["title"].astype(object).where(described["title"].notna(), None).to_numpy()
+    return ServedSet(
+        publication=publication,
+        item_ids=ids,
+        titles=titles,
+        categories=described["categories"].fillna("").astype(str).to_numpy(dtype=object),
+        embeddings=embeddings,
+        index=index,
+    )

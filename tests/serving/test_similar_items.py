@@ -1,0 +1,75 @@
+"""Item-to-item answers from one published set: the item itself excluded, titles of new items, clear
+errors for unknown ids and for an index that is not the table's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pinsage.serving.index import IndexConfig, build_inner_product_index
+from pinsage.serving.similar_items import UnknownItems, item_details, served_set
+
+# Four items on a circle (a, b, c close together, d opposite) and a new item e next to a.
+ANGLES = {"a": 0.0, "b": 0.3, "c": 0.5, "d": 3.1, "e": -0.1}
+
+
+def embeddings_table(ids=tuple(ANGLES)) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": range(len(ids)),
+            "item_id": list(ids),
+            "embedding": [np.array([np.cos(ANGLES[i]), np.sin(ANGLES[i])], dtype=np.float32) for i in ids],
+        }
+    )
+
+
+def catalogue() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": range(4),
+            "item_id": ["a", "b", "c", "d"],
+            "title": ["Alien (1979)", "Aliens (1986)", "Blade Runner (1982)", "Amélie (2001)"],
+            "categories": ["Sci-Fi|Horror", "Sci-Fi", "Sci-Fi", ""],
+        }
+    )
+
+
+def served(kind: str = "exact"):
+    table = embeddings_table()
+    index = build_inner_product_index(np.stack(table["embedding"]), IndexConfig(kind=kind, ivf_lists=1))
+    new = pd.DataFrame({"item_id": ["e"], "title": ["Alien: Romulus (2024)"], "categories": ["Sci-Fi"]})
+    return served_set({"version": "v1"}, table, index, item_details(catalogue(), new))
+
+
+@pytest.mark.parametrize("kind", ["exact", "ivf", "hnsw"])
+def test_similar_items_are_the_nearest_without_the_item_itself(kind):
+    answers = served(kind).similar(["a", "d"], k=3)
+    assert [n["item_id"] for n in answers[0]] == ["e", "b", "c"]
+    assert answers[0][0]["title"] == "Alien: Romulus (2024)"  # a new item, titled from its batch
+    assert [n["score"] for n in answers[0]] == sorted((n["score"] for n in answers[0]), reverse=True)
+    assert "d" not in [n["item_id"] for n in answers[1]] and len(answers[1]) == 3
+    described = {"item_id": "b", "title": "Aliens (1986)", "categories": ["Sci-Fi"]}
+    assert answers[0][1] == {**described, "score": answers[0][1]["score"]}
+
+
+def test_unknown_ids_are_named_all_at_once():
+    with pytest.raises(UnknownItems) as raised:
+        served().similar(["a", "zz", "yy"], k=2)
+    assert raised.value.ids == ["zz", "yy"] and "'zz', 'yy'" in str(raised.value)
+
+
+def test_an_index_of_other_embeddings_is_refused():
+    table = embeddings_table()
+    other = build_inner_product_index(np.stack(table["embedding"][:3]))
+    with pytest.raises(ValueError, match="index holds 3 vectors .* 5 rows"):
+        served_set({"version": "v1"}, table, other, item_details(catalogue()))
+
+
+def test_title_search_needs_every_word_and_puts_title_starts_first():
+    found = served().search("ALIEN", limit=10)
+    assert [i["item_id"] for i in found] == ["a", "b", "e"]
+    assert [i["item_id"] for i in served().search("alien 2024", limit=10)] == ["e"]
+    assert served().search("runner blade", limit=10)[0]["item_id"] == "c"
+    assert served().search("  ", limit=10) == [] and len(served().search("(", limit=2)) == 2
+    assert served().describe(3)["categories"] == []
