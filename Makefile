@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: setup run test lint viz
+.PHONY: setup run test lint viz serve
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+serve: setup
+	$(BIN)/pinsage serve
 
 viz: setup
 	$(BIN)/python -m pip install --quiet -e ".[viz]"

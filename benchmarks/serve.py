@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/serve.py --items 100000 1000000 --seconds 60 --clients 8
 
-For each catalogue size and index kind (exact, IVF, built as the project builds them), a server process
+For each catalogue size, index kind (exact, IVF, built as the project builds them) and `serve.batch_searches`
+(concurrent requests searched together, or each on its own), a server process
 serves a synthetic publication of clustered unit vectors (64 dimensions, the default model's width), and
 `--clients` concurrent clients ask `GET /items/{id}/similar?k=10` for random items for `--seconds`: requests/s
 and p50/p99 latency. Then the same while a new publication is loaded beside the served one and swapped in:
@@ -48,7 +49,7 @@ def synthetic_set(version: int, n_items: int, dim: int, kind: str) -> ServedSet:
     return served_set(publication(version), table, index, item_details(details))
 
 
-def serve(n_items: int, dim: int, kind: str, pointer: str, ports: multiprocessing.Queue) -> None:
+def serve(n_items: int, dim: int, kind: str, batch: bool, pointer: str, ports: multiprocessing.Queue) -> None:
     """The server process: the service over the publication `pointer` names, watching it for changes."""
     import uvicorn
 
@@ -66,7 +67,11 @@ def serve(n_items: int, dim: int, kind: str, pointer: str, ports: multiprocessin
     holder.load_first()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(holder, ServeConfig()), host="127.0.0.1", port=0, log_level="warning", access_log=False
+            create_app(holder, ServeConfig(batch_searches=batch)),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            access_log=False,
         )
     )
 
@@ -133,6 +138,9 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--batching", nargs="+", default=["on", "off"], choices=["on", "off"], help="serve.batch_searches, side by side"
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds-long run on a few thousand items")
     args = parser.parse_args()
     if args.smoke:
@@ -140,19 +148,21 @@ def main() -> None:
     spawn = multiprocessing.get_context("spawn")
     print(f"{args.clients} concurrent clients, {args.seconds:.0f} s per phase, GET /items/{{id}}/similar?k=10")
     columns = ("req/s", 8), ("p50 ms", 9), ("p99 ms", 9), ("failed", 8), ("mixed", 7), ("reload s", 10)
-    print(f"{'items':>9} {'index':<6} {'phase':<8}" + "".join(f"{name:>{width}}" for name, width in columns))
+    print(f"{'items':>9} {'index':<6} {'batch':<6} {'phase':<8}" + "".join(f"{n:>{w}}" for n, w in columns))
     for n_items in args.items:
-        for kind in args.kinds:
+        for kind, batching in [(kind, b) for kind in args.kinds for b in args.batching]:
             with tempfile.TemporaryDirectory() as scratch:
                 pointer = Path(scratch) / "published"
                 pointer.write_text("1")
                 ports = spawn.Queue()
                 started = time.perf_counter()
-                server = spawn.Process(target=serve, args=(n_items, args.dim, kind, str(pointer), ports))
+                server = spawn.Process(
+                    target=serve, args=(n_items, args.dim, kind, batching == "on", str(pointer), ports)
+                )
                 server.start()
                 try:
                     base = f"http://127.0.0.1:{ports.get(timeout=900)}"
-                    print(f"{n_items:>9} {kind:<6} started in {time.perf_counter() - started:.1f} s")
+                    print(f"{n_items:>9} {kind:<6} {batching:<6} started in {time.perf_counter() - started:.1f} s")
                     asyncio.run(load(base, n_items, args.clients, min(2.0, args.seconds)))  # warm-up
                     steady = asyncio.run(load(base, n_items, args.clients, args.seconds))
                     pointer.write_text("2")  # a new publication: loaded beside the served one, then swapped in
@@ -163,7 +173,7 @@ def main() -> None:
             for phase, figures in (("steady", steady), ("reload", reload)):
                 took = figures["reload s"]
                 print(
-                    f"{n_items:>9} {kind:<6} {phase:<8}{figures['requests/s']:>8.0f}{figures['p50 ms']:>9.1f}"
+                    f"{n_items:>9} {kind:<6} {batching:<6} {phase:<8}{figures['requests/s']:>8.0f}{figures['p50 ms']:>9.1f}"
                     f"{figures['p99 ms']:>9.1f}{figures['failed']:>8}{figures['mixed']:>7}"
                     f"{'' if took is None else f'{took:.1f}':>10}"
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pinsage.data.features import FeatureConfig
 from pinsage.data.sources.registry import DataConfig
@@ -29,6 +29,16 @@ from pinsage.training.config import TrainConfig
 
 class ParameterError(ValueError):
     """A parameter that cannot be used; the message names it (`section.key`)."""
+
+
+class TrackingConfig(BaseModel):
+    """The `tracking` parameters: whether a run is logged to MLflow (`pinsage.tracking`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        False, description="log this run to MLflow through kedro-mlflow (`.[tracking]`; where: conf/base/mlflow.yml)"
+    )
 
 
 class Parameters(BaseModel):
@@ -51,6 +61,7 @@ class Parameters(BaseModel):
     retention: RetentionConfig = RetentionConfig()
     runs: RunsConfig = RunsConfig()
     serve: ServeConfig = ServeConfig()
+    tracking: TrackingConfig = TrackingConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> Parameters:
@@ -73,6 +84,8 @@ def validate_parameters(raw: dict) -> Parameters:
         _check_device(section, getattr(parameters, section).device)
     if parameters.export.engine == "dask" and importlib.util.find_spec("distributed") is None:
         raise ParameterError("export.engine: 'dask' needs the dask extra: pip install -e '.[dask]'")
+    if parameters.tracking.enabled and importlib.util.find_spec("kedro_mlflow") is None:
+        raise ParameterError("tracking.enabled: MLflow tracking needs the tracking extra: pip install -e '.[tracking]'")
     return parameters
 
 

@@ -11,6 +11,13 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
 }
 
-from pinsage.hooks import PublishAndRetain, ValidateParameters  # noqa: E402
+# kedro-mlflow (the `tracking` extra) would otherwise register its hook for every run and open the tracking
+# store even with tracking off; TrackInMlflow drives it only for runs with `tracking.enabled`.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # its distribution name, as pluggy reports it
 
-HOOKS = (ValidateParameters(), PublishAndRetain())
+from pinsage.hooks import PublishAndRetain, ValidateParameters  # noqa: E402
+from pinsage.tracking import TrackInMlflow  # noqa: E402
+
+# Hooks run in reverse order of this tuple: validation before tracking reads the parameters, the run lock
+# before an MLflow run is started; TrackInMlflow wraps the gate's after_pipeline_run.
+HOOKS = (TrackInMlflow(), ValidateParameters(), PublishAndRetain())

@@ -19,7 +19,7 @@ EXPECTED = {
     "scale.py": ["growth x2 pins:", "train_pinsage", "pairs/s"],
     "faiss_index.py": ["Flat (exact)", "HNSW32"],
     "gpu_check.py": ["device cpu;", "fp32", "bf16"],
-    "serve.py": ["exact  steady", "ivf    reload"],
+    "serve.py": ["exact  on     steady", "ivf    off    reload"],
 }
 
 

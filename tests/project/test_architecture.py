@@ -25,7 +25,7 @@ LAYERS = {
     "jobs": 7,
     "parameters": 8,
 }
-KEDRO_GLUE = {"pipelines", "hooks", "settings", "catalog_datasets", "pipeline_registry", "__main__", "cli"}
+KEDRO_GLUE = {"pipelines", "hooks", "settings", "catalog_datasets", "pipeline_registry", "__main__", "cli", "tracking"}
 DGL_FREE_PACKAGES = ("data", "model", "training", "evaluation", "lifecycle")
 
 

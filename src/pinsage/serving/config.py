@@ -14,3 +14,6 @@ class ServeConfig(BaseModel):
     max_k: int = Field(100, ge=1, description="the most neighbours one item may ask for")
     max_items_per_request: int = Field(1000, ge=1, description="the most items one POST /similar may ask about")
     search_limit: int = Field(20, ge=1, description="items a title search returns at most")
+    batch_searches: bool = Field(
+        True, description="search concurrent requests together in one faiss call (pinsage.serving.batching)"
+    )

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from pinsage.serving import page
+from pinsage.serving.batching import BatchingSearcher
 from pinsage.serving.config import ServeConfig
 from pinsage.serving.reloading import PublishedSetHolder
-from pinsage.serving.similar_items import ServedSet, UnknownItems
+from pinsage.serving.similar_items import ServedSet, UnknownItems, search_directly
 
 
 class SimilarRequest(BaseModel):
@@ -53,6 +54,7 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
                 holder.stop()
 
     app = FastAPI(title="PinSage similar items", lifespan=lifespan)
+    search_index = BatchingSearcher().search if config.batch_searches else search_directly
 
     def served() -> ServedSet:
         current = holder.served
@@ -79,7 +81,7 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
     def similar(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> dict:
         current = served()
         try:
-            [neighbours] = current.similar([item_id], k)
+            [neighbours] = current.similar([item_id], k, search_index)
         except UnknownItems as err:
             raise unknown(err, current) from None
         return {
@@ -98,7 +100,7 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
             raise HTTPException(422, f"k: must be between 1 and {config.max_k} (serve.max_k)")
         current = served()
         try:
-            answers = current.similar(request.item_ids, request.k)
+            answers = current.similar(request.item_ids, request.k, search_index)
         except UnknownItems as err:
             raise unknown(err, current) from None
         rows = current.rows(request.item_ids)
@@ -111,7 +113,9 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
         }
 
     @app.get("/items")
-    def search(q: str = Query(..., min_length=1), limit: int = Query(config.search_limit, ge=1, le=1000)) -> dict:
+    def search_titles(
+        q: str = Query(..., min_length=1), limit: int = Query(config.search_limit, ge=1, le=1000)
+    ) -> dict:
         current = served()
         return {"version": current.version, "query": q, "items": current.search(q, limit)}
 
@@ -124,7 +128,7 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
     def browse(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> HTMLResponse:
         current = served()
         try:
-            [neighbours] = current.similar([item_id], k)
+            [neighbours] = current.similar([item_id], k, search_index)
         except UnknownItems as err:
             body = page.not_found_page(describe_publication(current), str(err))
             return HTMLResponse(body, status_code=404)

@@ -7,6 +7,7 @@ swaps sets (see `pinsage.serving.reloading`) never mixes two publications in one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
@@ -14,6 +15,13 @@ import numpy as np
 import pandas as pd
 
 from pinsage.serving.embeddings import embedding_matrix
+
+# index, query vectors, k → (scores, rows), as faiss's `index.search`; see `pinsage.serving.batching`.
+Search = Callable[[faiss.Index, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+
+
+def search_directly(index: faiss.Index, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    return index.search(vectors, k)
 
 
 class UnknownItems(KeyError):
@@ -69,12 +77,12 @@ class ServedSet:
         }
         return described if score is None else {**described, "score": round(float(score), 6)}
 
-    def similar(self, item_ids: list[str], k: int) -> list[list[dict]]:
+    def similar(self, item_ids: list[str], k: int, search: Search = search_directly) -> list[list[dict]]:
         """For each item, its k nearest items in the index (cosine, best first), the item itself excluded."""
         rows = self.rows(item_ids)
         # One more than asked, so k remain once the item itself is dropped; an approximate index may not
         # return the item, then its last neighbour is dropped instead.
-        scores, found = self.index.search(np.ascontiguousarray(self.embeddings[rows]), min(k + 1, len(self)))
+        scores, found = search(self.index, np.ascontiguousarray(self.embeddings[rows]), min(k + 1, len(self)))
         answers = []
         for row, row_scores, row_found in zip(rows, scores, found, strict=True):
             keep = (row_found != row) & (row_found >= 0)  # faiss pads with -1 when a list runs short
