@@ -173,8 +173,8 @@ def main() -> None:
             for phase, figures in (("steady", steady), ("reload", reload)):
                 took = figures["reload s"]
                 print(
-                    f"{n_items:>9} {kind:<6} {batching:<6} {phase:<8}{figures['requests/s']:>8.0f}{figures['p50 ms']:>9.1f}"
-                    f"{figures['p99 ms']:>9.1f}{figures['failed']:>8}{figures['mixed']:>7}"
+                    f"{n_items:>9} {kind:<6} {batching:<6} {phase:<8}{figures['requests/s']:>8.0f}"
+                    f"{figures['p50 ms']:>9.1f}{figures['p99 ms']:>9.1f}{figures['failed']:>8}{figures['mixed']:>7}"
                     f"{'' if took is None else f'{took:.1f}':>10}"
                 )
             if reload["reload s"] is None:
