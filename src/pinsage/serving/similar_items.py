@@ -51,6 +51,7 @@ class ServedSet:
     publication: dict  # the pointer's record: version, metric, value, dataset, artifacts, published_at
     item_ids: pd.Index  # str, unique, in index row order
     titles: np.ndarray  # object: str or None
+    lowercase_titles: pd.Series  # str, "" where there is no title: what title search matches, lowered once
     categories: np.ndarray  # object: "|"-joined labels, "" when none
     embeddings: np.ndarray  # [n_items, dim] float32, unit length
     index: faiss.Index
@@ -96,7 +97,7 @@ class ServedSet:
         words = query.lower().split()
         if not words:
             return []
-        titles = pd.Series(self.titles, dtype=object).fillna("").str.lower()
+        titles = self.lowercase_titles
         hit = np.ones(len(titles), dtype=bool)
         for word in words:
             hit &= titles.str.contains(word, regex=False).to_numpy()
@@ -137,6 +138,7 @@ def served_set(
         publication=publication,
         item_ids=ids,
         titles=titles,
+        lowercase_titles=pd.Series(titles, dtype=object).fillna("").str.lower(),
         categories=described["categories"].fillna("").astype(str).to_numpy(dtype=object),
         embeddings=embeddings,
         index=index,
