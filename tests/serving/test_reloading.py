@@ -13,6 +13,10 @@ from pinsage.serving.reloading import PublishedSetHolder, publication_key
 from pinsage.serving.similar_items import ServedSet, item_details, served_set
 
 
+def publication(version: str) -> dict:
+    return {"version": version, "metric": "hits@10", "value": 0.2, "artifacts": {}, "dataset": {}}
+
+
 def tagged_set(version: str, n_items: int = 50, seed: int = 0) -> ServedSet:
     """A set whose every title names its version, so an answer mixing two sets shows."""
     vectors = np.random.default_rng(seed).normal(size=(n_items, 8)).astype(np.float32)
@@ -20,8 +24,7 @@ def tagged_set(version: str, n_items: int = 50, seed: int = 0) -> ServedSet:
     ids = [f"i{i}" for i in range(n_items)]
     table = pd.DataFrame({"item": range(n_items), "item_id": ids, "embedding": list(vectors)})
     details = pd.DataFrame({"item_id": ids, "title": [f"{version}:{i}" for i in ids], "categories": ""})
-    record = {"version": version, "metric": "hits@10", "value": 0.2, "artifacts": {}, "dataset": {}}
-    return served_set(record, table, build_inner_product_index(vectors), item_details(details))
+    return served_set(publication(version), table, build_inner_product_index(vectors), item_details(details))
 
 
 class Publications:
@@ -33,7 +36,7 @@ class Publications:
         self.loads = 0
 
     def key(self) -> str:
-        return publication_key(tagged_set(self.version).publication)
+        return publication_key(publication(self.version))
 
     def load(self) -> ServedSet:
         self.loads += 1

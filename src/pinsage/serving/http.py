@@ -81,14 +81,11 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
     def similar(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> dict:
         current = served()
         try:
-            [neighbours] = current.similar([item_id], k, search_index)
+            rows = current.rows([item_id])
         except UnknownItems as err:
             raise unknown(err, current) from None
-        return {
-            "version": current.version,
-            "item": current.describe(int(current.rows([item_id])[0])),
-            "similar": neighbours,
-        }
+        [neighbours] = current.nearest(rows, k, search_index)
+        return {"version": current.version, "item": current.describe(int(rows[0])), "similar": neighbours}
 
     @app.post("/similar")
     def similar_many(request: SimilarRequest) -> dict:
@@ -100,10 +97,10 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
             raise HTTPException(422, f"k: must be between 1 and {config.max_k} (serve.max_k)")
         current = served()
         try:
-            answers = current.similar(request.item_ids, request.k, search_index)
+            rows = current.rows(request.item_ids)
         except UnknownItems as err:
             raise unknown(err, current) from None
-        rows = current.rows(request.item_ids)
+        answers = current.nearest(rows, request.k, search_index)
         return {
             "version": current.version,
             "results": [
@@ -128,11 +125,11 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
     def browse(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> HTMLResponse:
         current = served()
         try:
-            [neighbours] = current.similar([item_id], k, search_index)
+            rows = current.rows([item_id])
         except UnknownItems as err:
             body = page.not_found_page(describe_publication(current), str(err))
             return HTMLResponse(body, status_code=404)
-        item = current.describe(int(current.rows([item_id])[0]))
-        return HTMLResponse(page.item_page(describe_publication(current), item, neighbours))
+        [neighbours] = current.nearest(rows, k, search_index)
+        return HTMLResponse(page.item_page(describe_publication(current), current.describe(int(rows[0])), neighbours))
 
     return app

@@ -80,7 +80,10 @@ class ServedSet:
 
     def similar(self, item_ids: list[str], k: int, search: Search = search_directly) -> list[list[dict]]:
         """For each item, its k nearest items in the index (cosine, best first), the item itself excluded."""
-        rows = self.rows(item_ids)
+        return self.nearest(self.rows(item_ids), k, search)
+
+    def nearest(self, rows: np.ndarray, k: int, search: Search = search_directly) -> list[list[dict]]:
+        """`similar` for index rows already looked up (see `rows`)."""
         # One more than asked, so k remain once the item itself is dropped; an approximate index may not
         # return the item, then its last neighbour is dropped instead.
         scores, found = search(self.index, np.ascontiguousarray(self.embeddings[rows]), min(k + 1, len(self)))
