@@ -84,7 +84,7 @@ def train_on(saved: dict, device: str, precision: str, steps: int | None = None)
         config = config.model_copy(update={"batches_per_epoch": steps})
     model = PinSage(saved["sizes"], ModelConfig.model_validate(saved["model"]))
     model.load_state_dict(saved["state"])
-    history = train_loop(model, saved["features"], lambda epoch: saved["sample"], config).history[0]
+    history = train_loop(model, saved["features"], lambda epoch, rank: saved["sample"], config).history[0]
     return history["loss"], config.batches_per_epoch * config.batch_size / history["seconds"]
 
 

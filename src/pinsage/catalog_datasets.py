@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import inspect
 import os
-from pathlib import PurePosixPath
+import shutil
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io.core import AbstractDataset, AbstractVersionedDataset, DatasetError, Version, get_filepath_str
@@ -21,8 +22,9 @@ from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.partitions import PartitionedDataset
 from kedro_datasets.text import TextDataset
 
-from pinsage.atomic import write_atomically
+from pinsage.atomic import write_atomically, write_folder_atomically
 from pinsage.lifecycle.publishing import PublishedRun, read_pointer, without_history
+from pinsage.serving.embeddings import StagedParts, part_name, read_table, write_part
 
 
 class _LocalFileDataset(AbstractVersionedDataset):
@@ -141,6 +143,50 @@ class FaissIndexDataset(_LocalFileDataset):
         return faiss.read_index(path)
 
 
+class PartitionedParquetDataset(_LocalFileDataset):
+    """A table stored as a folder of Parquet parts of contiguous rows (`part-00000.parquet`, ...).
+
+    Saves a pandas DataFrame, cut into parts of `rows_per_part` rows, or `StagedParts` that a dask
+    cluster's workers already wrote (moved into the version folder: a rename where the staging folder
+    is on the same file system, so the table never passes through this process). Loads the whole table
+    as one DataFrame; a version written as one Parquet file, before parts, loads too. The version folder
+    appears whole or not at all.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        rows_per_part: int = 1_000_000,
+        version: Version | None = None,
+        metadata: dict | None = None,
+    ):
+        super().__init__(filepath=filepath, version=version, metadata=metadata)
+        if rows_per_part < 1:
+            raise DatasetError(f"{filepath}: rows_per_part must be at least 1, got {rows_per_part}")
+        self._rows_per_part = rows_per_part
+
+    def save(self, data: Any) -> None:
+        path = get_filepath_str(self._get_save_path(), "file")
+        write_folder_atomically(path, lambda folder: self._write_parts(data, folder))
+        if isinstance(data, StagedParts):
+            shutil.rmtree(data.folder, ignore_errors=True)
+
+    def _write_parts(self, data: Any, folder: Path) -> None:
+        if isinstance(data, StagedParts):
+            for name in data.files:
+                shutil.move(data.folder / name, folder / name)
+            return
+        starts = range(0, max(len(data), 1), self._rows_per_part)  # an empty table is one empty part
+        for index, start in enumerate(starts):
+            write_part(data.iloc[start : start + self._rows_per_part], folder / part_name(index))
+
+    def _read(self, path: str) -> Any:
+        return read_table(path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), "rows_per_part": self._rows_per_part}
+
+
 class BatchFolderDataset(PartitionedDataset):
     """A folder of files dropped one per day or batch; an empty or missing folder is no batches.
 
@@ -198,6 +244,7 @@ __all__: list[str] = [
     "TensorDictDataset",
     "DGLGraphDataset",
     "FaissIndexDataset",
+    "PartitionedParquetDataset",
     "BatchFolderDataset",
     "PublishedRunDataset",
 ]

@@ -7,7 +7,8 @@ from pinsage.data.split import split_by_time
 from pinsage.graph.build import build_graph
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.hard_negatives import curriculum_count, visit_counts, walk_band
-from pinsage.graph.sampling import WalkEpochSampler, fixed_neighbourhoods
+from pinsage.graph.sampling import _HARD_NEGATIVE_WALKS, WalkEpochSampler, fixed_neighbourhoods
+from pinsage.seeding import derive_seed
 from pinsage.training.config import TrainConfig
 from pinsage.training.minibatch import MinibatchProducer
 
@@ -89,11 +90,19 @@ def sampler():
 
 
 def test_hard_negatives_come_from_the_band_and_never_are_the_positive(sampler):
-    assert sampler(0).hard_per_query == 0  # epoch 1: none
+    assert sampler(0).hard_negatives is None  # epoch 1: none
     sample = sampler(2)
-    assert sample.hard_per_query == 2
+    assert sample.hard_negatives.shape == (512, 2)
+    # The share's walks, redone with the seed the sampler derives for them, give each query's ranking.
     distinct = torch.unique(sample.queries)
-    band_of = {q: set(sample.hard_band[sample.band_row[sample.queries == q][0]].tolist()) for q in distinct.tolist()}
+    config = sampler.hard_config
+    seed = derive_seed(derive_seed(derive_seed(0, 2, 0), _HARD_NEGATIVE_WALKS), 0)
+    row, item, _ = visit_counts(sampler.graph, distinct, config, seed)
+    start, end = config.band(199)
+    band_of = {}
+    for r, q in enumerate(distinct.tolist()):
+        ranking = item[row == r].tolist()
+        band_of[q] = set(ranking[start:end] if len(ranking) > start else ranking[len(ranking) // 2 :])
     producer = MinibatchProducer(
         sample, {"x": torch.zeros(200, 1)}, TrainConfig(batch_size=64, num_negatives=10, seed=0), n_layers=1, epoch=2
     )
@@ -108,3 +117,12 @@ def test_hard_negatives_come_from_the_band_and_never_are_the_positive(sampler):
             assert p not in hard
         out = batch.blocks.output_items
         assert torch.equal(out[batch.hard_index], batch.hard_items)
+
+
+def test_each_rank_walks_its_own_share(sampler):
+    """Rank r's share is seeded by (seed, epoch, r): the same share every time, another rank's differs."""
+    first, second = sampler(2, rank=0), sampler(2, rank=1)
+    assert len(first.queries) == len(second.queries) == 512
+    assert not torch.equal(first.queries, second.queries)
+    again = sampler(2, rank=1)
+    assert torch.equal(again.queries, second.queries) and torch.equal(again.hard_negatives, second.hard_negatives)

@@ -20,6 +20,7 @@ from kedro.runner import SequentialRunner
 from pinsage.graph.build import USER_TO_ITEM
 from pinsage.parameters import validate_parameters
 from pinsage.pipeline_registry import register_pipelines
+from pinsage.serving.embeddings import embedding_matrix
 from tests.conftest import PROJECT_ROOT
 from tests.project.runs import BROWSER_FLAGS, TINY, kedro_run, latest, params_arg
 
@@ -82,8 +83,7 @@ def test_kedro_run_train_end_to_end(trained_project):
     assert report.index("## Trained items") < report.index("test HITS@10 [interval]") < report.index("val HITS@10")
     assert latest(project / "data/08_reporting/recall_by_degree.png").stat().st_size > 10_000
     embeddings = latest(project / "data/07_model_output/item_embeddings.parquet")
-    import pandas as pd
-
+    assert (embeddings / "part-00000.parquet").is_file()  # a folder of parts
     table = pd.read_parquet(embeddings)
     assert len(table) == 270 and set(table.columns) == {"item", "item_id", "embedding"}  # 10% held out
     assert "## New items (inductive)" in report and "| Features-only cosine |" in report
@@ -111,6 +111,19 @@ def test_kedro_run_train_end_to_end(trained_project):
         ).read_text()
     )
     assert trained_with["model"]["hidden_dim"] == 64 and trained_with["feature_sizes"]["n_items"] == 270
+
+
+def test_export_on_a_dask_cluster_writes_the_local_embeddings_as_parts(project):
+    """`export.engine=dask` through Kedro: a LocalCluster's workers write one part per partition, saving
+    moves them into the new version, and the embeddings are the local engine's."""
+    folder = project / "data/07_model_output/item_embeddings.parquet"
+    local = pd.read_parquet(latest(folder))
+    result = kedro_run(project, "--pipeline=export", "--params=export.engine=dask,export.chunk_size=100")
+    assert result.returncode == 0, result.stderr[-3000:]
+    parts = latest(folder)
+    assert sorted(p.name for p in parts.iterdir()) == [f"part-0000{i}.parquet" for i in range(3)]  # 270 items
+    assert not list((project / "data/07_model_output/staging").iterdir())
+    assert np.allclose(embedding_matrix(pd.read_parquet(parts)), embedding_matrix(local), atol=1e-5)
 
 
 def test_promotion_gate_publishes_or_refuses_with_exit_code_3(project):

@@ -38,7 +38,9 @@ class PairConfig(BaseModel):
         False, description="an easy negative sharing a user with the query is not its negative"
     )
     refresh_neighbours: bool = Field(
-        False, description="resample the neighbour table every epoch (else train on the fixed one)"
+        False,
+        description="resample the neighbour table every epoch (else train on the fixed one); data-parallel "
+        "ranks each resample the whole table (DGL's walks differ across processes), so theirs may differ",
     )
 
 

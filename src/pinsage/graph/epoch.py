@@ -10,15 +10,17 @@ import torch
 
 @dataclass(frozen=True)
 class EpochSample:
-    """The pairs one epoch trains on, the neighbourhoods it convolves over, and its hard negatives."""
+    """The pairs one epoch trains on, the neighbourhoods it convolves over, and its hard negatives.
+
+    Under data parallelism each rank samples a share of the epoch's rows; the loop gathers every
+    rank's rows (`pinsage.training.distributed.gather_epoch`) so all ranks then hold the same sample.
+    """
 
     queries: torch.Tensor  # [M] query items
     positives: torch.Tensor  # [M] items reached from them by item→user→item walks
     neighbours: torch.Tensor  # [n_items, T] importance neighbours for this epoch
     weights: torch.Tensor  # [n_items, T] their visit counts
-    hard_per_query: int = 0  # the curriculum's hard negatives per query this epoch
-    hard_band: torch.Tensor | None = None  # [U, W] band candidates for each distinct query
-    band_row: torch.Tensor | None = None  # [M] the hard_band row of each pair's query
+    hard_negatives: torch.Tensor | None = None  # [M, H] each pair's hard negatives (the curriculum's H); None: none
     # (indptr, indices) of the item→user CSR matrix of training interactions; when set, an easy
     # negative that shares a user with the query is not used as that query's negative.
     item_users: tuple[torch.Tensor, torch.Tensor] | None = None

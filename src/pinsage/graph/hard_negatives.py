@@ -86,3 +86,20 @@ def walk_band(
         drawn = item[(first.unsqueeze(1) + rank).clamp(max=len(item) - 1)]
         out.append(torch.where((visited > 0).unsqueeze(1), drawn, uniform))
     return torch.cat(out) if out else torch.empty(0, width, dtype=torch.long)
+
+
+def draw_from_band(
+    band: torch.Tensor, band_row: torch.Tensor, positives: torch.Tensor, count: int, generator: torch.Generator
+) -> torch.Tensor:
+    """[M, count] hard negatives: for each pair, `count` items drawn uniformly from its query's band
+    (`band[band_row]`), stepping past the pair's positive where the band offers anything else."""
+    rows = band[band_row]
+    width = rows.shape[1]
+    column = torch.randint(0, width, (len(positives), count), generator=generator)
+    hard = rows.gather(1, column)
+    for shift in range(1, min(width, 4)):
+        clash = hard == positives.unsqueeze(1)
+        if not clash.any():
+            break
+        hard = torch.where(clash, rows.gather(1, (column + shift) % width), hard)
+    return hard

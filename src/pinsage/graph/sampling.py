@@ -13,7 +13,7 @@ import torch
 from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.epoch import EpochSample
-from pinsage.graph.hard_negatives import curriculum_count, walk_band
+from pinsage.graph.hard_negatives import curriculum_count, draw_from_band, walk_band
 from pinsage.seeding import derive_seed
 
 # The pair walks are seeded by attempts 0–7 (see `_pairs`); the hard-negative walks come after them.
@@ -110,7 +110,7 @@ class WalkEpochSampler:
         graph: dgl.DGLGraph,
         neighbours: NeighbourConfig,
         pairs: PairConfig,
-        pairs_per_epoch: int,
+        pairs_per_share: int,
         seed: int,
         fixed_neighbours: tuple[torch.Tensor, torch.Tensor],
         hard_negatives: HardNegativeConfig | None = None,
@@ -118,7 +118,7 @@ class WalkEpochSampler:
         self.graph = graph
         self.neighbour_config = neighbours
         self.pair_config = pairs
-        self.pairs_per_epoch = pairs_per_epoch
+        self.pairs_per_share = pairs_per_share  # per rank; one process: the whole epoch
         self.seed = seed
         # Only items sharing a user with another item can have a positive; the others would only
         # ever walk back to themselves.
@@ -139,35 +139,37 @@ class WalkEpochSampler:
             self._item_users = (indptr, indices)
         self.hard_config = hard_negatives or HardNegativeConfig()
 
-    def __call__(self, epoch: int) -> EpochSample:
-        seed = derive_seed(self.seed, epoch)
+    def __call__(self, epoch: int, rank: int = 0) -> EpochSample:
+        """Rank `rank`'s share of epoch `epoch`: `pairs_per_share` pairs, their hard negatives, and the
+        neighbourhoods. Each rank's share is seeded by (seed, epoch, rank), so N ranks walk N shares
+        at once, each from its own queries, instead of one process walking the whole epoch for all."""
+        seed = derive_seed(self.seed, epoch, rank)
         generator = torch.Generator().manual_seed(seed)
         queries, positives = self._pairs(generator, seed)
         if self.pair_config.refresh_neighbours:
-            neighbours, weights = importance_neighbours(self.graph, self.neighbour_config, seed)
+            neighbours, weights = importance_neighbours(
+                self.graph, self.neighbour_config, derive_seed(self.seed, epoch)
+            )
         else:
             neighbours, weights = self.fixed_neighbours
         hard_per_query = curriculum_count(epoch, self.hard_config)
-        hard_band = band_row = None
+        hard_negatives = None
         if hard_per_query:
-            # Only the epoch's own queries are walked from: the cost follows the epoch, not the catalogue.
+            # Only the share's own queries are walked from: the cost follows the epoch, not the catalogue.
             distinct, band_row = torch.unique(queries, return_inverse=True)
-            hard_band = walk_band(
-                self.graph, distinct, self.hard_config, derive_seed(seed, _HARD_NEGATIVE_WALKS), generator
-            )
+            band = walk_band(self.graph, distinct, self.hard_config, derive_seed(seed, _HARD_NEGATIVE_WALKS), generator)
+            hard_negatives = draw_from_band(band, band_row, positives, hard_per_query, generator)
         return EpochSample(
             queries=queries,
             positives=positives,
             neighbours=neighbours,
             weights=weights,
-            hard_per_query=hard_per_query if hard_band is not None else 0,
-            hard_band=hard_band,
-            band_row=band_row,
+            hard_negatives=hard_negatives,
             item_users=self._item_users,
         )
 
     def _pairs(self, generator: torch.Generator, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        n = self.pairs_per_epoch
+        n = self.pairs_per_share
         queries = torch.empty(0, dtype=torch.long)
         positives = torch.empty(0, dtype=torch.long)
         for attempt in range(8):  # a walk may come back to its query: redraw those

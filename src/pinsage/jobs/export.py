@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import torch
 
 from pinsage.model.inference import embed_all_items
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import ExportConfig, embedding_table
+from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_table
 
 
 def embed_catalogue(
@@ -18,19 +22,29 @@ def embed_catalogue(
     neighbourhoods: dict[str, torch.Tensor],
     catalogue: pd.DataFrame,
     export: ExportConfig,
-) -> pd.DataFrame:
+) -> pd.DataFrame | StagedParts:
     """The embedding table of `catalogue` (`item`, `item_id`, `embedding`); refuses features encoded
-    with another vocabulary than the weights were trained on."""
+    with another vocabulary than the weights were trained on. On the dask engine the workers write the
+    table's parts into a new folder under `export.dask_staging`, and that folder is returned."""
     network = trained_with.build_network(state_dict, vocabulary)
     neighbours, weights = neighbourhoods["neighbours"], neighbourhoods["weights"]
     if export.engine == "dask":
         # Imported here: dask is an optional extra, needed only by this engine.
         from pinsage.model.cluster_inference import dask_client, embed_all_items_on_cluster
 
-        with dask_client(export.dask_scheduler, export.dask_local_workers) as client:
-            embeddings = embed_all_items_on_cluster(network, features, neighbours, weights, client, export.chunk_size)
-    else:
-        embeddings = embed_all_items(
-            network.to(export.device), features, neighbours, weights, export.chunk_size, export.device
-        )
+        staging = Path(export.dask_staging).resolve()
+        staging.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="item_embeddings.", dir=staging))
+        try:
+            with dask_client(export.dask_scheduler, export.dask_local_workers) as client:
+                files = embed_all_items_on_cluster(
+                    network, features, neighbours, weights, catalogue, client, folder, export.chunk_size
+                )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return StagedParts(folder, files)
+    embeddings = embed_all_items(
+        network.to(export.device), features, neighbours, weights, export.chunk_size, export.device
+    )
     return embedding_table(catalogue, embeddings)

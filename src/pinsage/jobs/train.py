@@ -75,7 +75,7 @@ def fit(
         inputs.graph,
         settings.neighbourhood,
         settings.pairs,
-        pairs_per_epoch=config.batches_per_epoch * config.batch_size * context.world_size,
+        pairs_per_share=config.batches_per_epoch * config.batch_size,
         seed=config.seed,
         fixed_neighbours=fixed,
         hard_negatives=settings.hard_negatives,

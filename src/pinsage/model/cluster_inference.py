@@ -8,20 +8,24 @@ partitions that live on the cluster's workers:
   its items' neighbours need (at most T rows per item in all, never the whole table);
 - reduce: each partition convolves its items from its own rows and the rows it received.
 
-The tables of every layer stay in the workers' memory (Dask spills them to disk under pressure); only
-the final embeddings come back to the caller, as the one versioned table the gate checks and serving
-loads. Workers need this package installed (`pip install pinsage[dask]`) and receive the network once.
+The tables of every layer stay in the workers' memory (Dask spills them to disk under pressure), and
+each worker writes its partitions' final embeddings as Parquet parts into a folder every worker and the
+caller can reach: the embeddings never pass through the caller, which gets the parts' names back.
+Workers need this package installed (`pip install pinsage[dask]`) and receive the network once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pandas as pd
 import torch
 from distributed import Client, LocalCluster
 
 from pinsage.model.pinsage import PinSage
+from pinsage.serving.embeddings import embedding_table, part_name, write_part
 
 
 @contextmanager
@@ -44,11 +48,14 @@ def embed_all_items_on_cluster(
     features: dict[str, torch.Tensor],
     neighbours: torch.Tensor,
     weights: torch.Tensor,
+    catalogue: pd.DataFrame,
     client: Client,
+    folder: Path,
     partition_size: int = 65536,
-) -> torch.Tensor:
-    """Embeddings [n_items, dim] of every item, computed on the cluster of `client`; equal to the local
-    layer-wise ones up to float rounding."""
+) -> list[str]:
+    """Every item's embedding, computed on the cluster of `client` and written by the workers into
+    `folder` as one part per partition (the rows of `embedding_table`); the parts' names, in item
+    order. The embeddings equal the local layer-wise ones up to float rounding."""
     n_items = neighbours.shape[0]
     bounds = [(s, min(s + partition_size, n_items)) for s in range(0, n_items, partition_size)]
     model = model.cpu().eval()
@@ -78,8 +85,21 @@ def embed_all_items_on_cluster(
             )
             for i in range(len(bounds))
         ]
-    final = [client.submit(_finish, network, h[i], projected[i], pure=False) for i in range(len(bounds))]
-    return torch.cat(client.gather(final)) if final else torch.empty(0, model.config.hidden_dim)
+    names = [part_name(i) for i in range(len(bounds))]
+    written = [
+        client.submit(
+            _finish_and_write,
+            network,
+            h[i],
+            projected[i],
+            scatter(catalogue.iloc[s:e][["item", "item_id"]]),
+            str(folder / names[i]),
+            pure=False,
+        )
+        for i, (s, e) in enumerate(bounds)
+    ]
+    client.gather(written)  # waits for every part, and raises the first worker's error
+    return names
 
 
 def _requests(neighbours: torch.Tensor, bounds: list[tuple[int, int]]) -> list[list[tuple[int, torch.Tensor]]]:
@@ -121,5 +141,6 @@ def _convolve(
 
 
 @torch.no_grad()
-def _finish(model: PinSage, h: torch.Tensor, projected: torch.Tensor) -> torch.Tensor:
-    return model.finish(h, projected)
+def _finish_and_write(model: PinSage, h: torch.Tensor, projected: torch.Tensor, items: pd.DataFrame, path: str) -> int:
+    write_part(embedding_table(items, model.finish(h, projected)), path)
+    return len(items)

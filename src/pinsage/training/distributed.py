@@ -1,17 +1,21 @@
 """Data-parallel training across processes (torchrun), with no DGL involved.
 
-Each rank samples its own share of every global minibatch (see `MinibatchProducer`), gradients are
-all-reduced by DistributedDataParallel, and rank 0 alone validates, checkpoints and returns outputs;
-its validation record is broadcast so every rank takes the same early-stopping decision.
+Each rank samples its own share of every epoch (its rows of every global minibatch, seeded by rank),
+and the ranks exchange only the pairs' ids (`gather_epoch`), so sampling scales with the ranks instead
+of one rank walking for all. Gradients are all-reduced by DistributedDataParallel, and rank 0 alone
+validates, checkpoints and returns outputs; its validation record is broadcast so every rank takes the
+same early-stopping decision.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.distributed as dist
+
+from pinsage.graph.epoch import EpochSample
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,41 @@ def mean_across(value: float, context: DistributedContext) -> float:
     total = torch.tensor([value], dtype=torch.float64)
     dist.all_reduce(total)
     return float(total.item()) / context.world_size
+
+
+def gather_epoch(share: EpochSample, context: DistributedContext, batch_size: int) -> EpochSample:
+    """The epoch every rank trains on, from each rank's `share`: global batch i is every rank's i-th
+    block of `batch_size` rows, rank-major (rank r's rows sit where `MinibatchProducer` slices them for
+    r). Every rank gets the same sample. Shares are cut to the shortest one's whole batches, so all
+    ranks run the same number of steps."""
+    if not context.active:
+        return share
+    shortest = torch.tensor([len(share.queries)])
+    dist.all_reduce(shortest, op=dist.ReduceOp.MIN)
+    rows = int(shortest) // batch_size * batch_size
+    return replace(
+        share,
+        queries=interleave_shares(_all_gather(share.queries[:rows], context), batch_size),
+        positives=interleave_shares(_all_gather(share.positives[:rows], context), batch_size),
+        hard_negatives=None
+        if share.hard_negatives is None
+        else interleave_shares(_all_gather(share.hard_negatives[:rows], context), batch_size),
+    )
+
+
+def interleave_shares(shares: list[torch.Tensor], batch_size: int) -> torch.Tensor:
+    """Rank shares of equal length (rows first) in global-batch order: batch 0 of rank 0, of rank 1,
+    ..., then batch 1 of each rank, and so on."""
+    stacked = torch.stack(shares)  # [N, rows, ...]
+    n, rows = stacked.shape[:2]
+    blocks = stacked.reshape(n, rows // batch_size, batch_size, *stacked.shape[2:])
+    return blocks.transpose(0, 1).reshape(n * rows, *stacked.shape[2:])
+
+
+def _all_gather(rows: torch.Tensor, context: DistributedContext) -> list[torch.Tensor]:
+    gathered = [torch.empty_like(rows) for _ in range(context.world_size)]
+    dist.all_gather(gathered, rows.contiguous())
+    return gathered
 
 
 def wrap(model: torch.nn.Module, context: DistributedContext, device: torch.device) -> torch.nn.Module:

@@ -22,7 +22,7 @@ from pinsage.model.pinsage import PinSage
 from pinsage.seeding import derive_seed
 from pinsage.training.checkpoint import resume, save_checkpoint
 from pinsage.training.config import TrainConfig
-from pinsage.training.distributed import DistributedContext, broadcast_from_main, mean_across, wrap
+from pinsage.training.distributed import DistributedContext, broadcast_from_main, gather_epoch, mean_across, wrap
 from pinsage.training.loss import batch_loss
 from pinsage.training.minibatch import MinibatchProducer
 from pinsage.training.optimiser import TrainingOptimiser
@@ -66,7 +66,7 @@ def learning_rate_factor(step: int, warmup_steps: int, steps_per_epoch: int, dec
 def train_loop(
     model: PinSage,
     features: dict[str, torch.Tensor],
-    sample_epoch: Callable[[int], EpochSample],
+    sample_epoch: Callable[[int, int], EpochSample],
     config: TrainConfig,
     validate: Callable[[PinSage], dict[str, float]] | None = None,
     monitor: str = "hits@10",
@@ -84,8 +84,9 @@ def train_loop(
     epoch's sampling and every minibatch are seeded by (seed, epoch, batch), so on CPU a resumed run
     ends with exactly the weights of an uninterrupted one.
 
-    With several processes (`context`), each computes its share of every global batch; the learning
-    rate follows the linear scaling rule (lr × number of processes) with the same warm-up.
+    `sample_epoch(epoch, rank)` gives rank `rank`'s share of the epoch. With several processes
+    (`context`), each samples and computes its share of every global batch; the learning rate follows
+    the linear scaling rule (lr × number of processes) with the same warm-up.
     """
     torch.manual_seed(config.seed)
     device = torch.device(config.device)
@@ -120,10 +121,9 @@ def train_loop(
         if state["stopped"]:
             break
         started = time.perf_counter()
-        # Rank 0 samples the epoch and every rank receives it: all ranks then slice the same global
-        # batches, and run the same number of steps, even where random walks are not reproducible
-        # across processes (DGL's depend on the thread count).
-        sample = broadcast_from_main(sample_epoch(epoch) if context.is_main else None, context)
+        # Each rank walks its own share of the epoch; the ranks then exchange the sampled ids, so all
+        # slice the same global batches and run the same number of steps.
+        sample = gather_epoch(sample_epoch(epoch, context.rank), context, config.batch_size)
         sampled = time.perf_counter()
         producer = MinibatchProducer(sample, features, config, model.config.n_layers, epoch, context)
         loader = torch.utils.data.DataLoader(

@@ -62,11 +62,12 @@ class MinibatchProducer(torch.utils.data.Dataset):
     """Minibatch i of an epoch; the same (seed, epoch, i) always gives the same batch, whatever the
     number of workers, because each batch draws from its own generator.
 
-    Under data parallelism, global batch i has `batch_size * world_size` rows and rank r gets rows
-    [r * batch_size, (r + 1) * batch_size) of it, with the negatives every rank shares, and the ids of
-    every rank's positives: the loss gathers their embeddings across ranks (`gather_rows`), so each
-    query's softmax has the N * B in-batch candidates of the one-process batch. N ranks compute exactly
-    the one-process batch of N times the size, split N ways.
+    Under data parallelism `sample` is the gathered epoch (`gather_epoch`): global batch i has
+    `batch_size * world_size` rows and rank r gets rows [r * batch_size, (r + 1) * batch_size) of it,
+    the rows it sampled itself, with the negatives every rank shares and the ids of every rank's
+    positives: the loss gathers their embeddings across ranks (`gather_rows`), so each query's softmax
+    has the N * B in-batch candidates of the one-process batch. N ranks compute exactly the one-process
+    batch of N times the size on the same pairs, split N ways.
     """
 
     def __init__(
@@ -107,8 +108,7 @@ class MinibatchProducer(torch.utils.data.Dataset):
         generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch, i))
         # Easy negatives shared by the whole minibatch (the paper's 500), uniform over the catalogue.
         negatives = torch.randint(0, self.n_items, (self.num_negatives,), generator=generator)
-        # Drawn for the global batch, then sliced, so every rank count gives the same draws.
-        hard = self._hard_negatives(global_rows, self.sample.positives[global_rows], generator)[mine]
+        hard = self._hard_negatives(global_rows)[mine]
         queries = self.sample.queries[global_rows][mine]
         positives = self.sample.positives[global_rows][mine]
         seeds, inverse = torch.unique(torch.cat([queries, positives, negatives, hard.reshape(-1)]), return_inverse=True)
@@ -150,19 +150,8 @@ class MinibatchProducer(torch.utils.data.Dataset):
         shared = self._item_users[queries.numpy()] @ self._item_users[negatives.numpy()].T
         return torch.from_numpy(shared.toarray() > 0)
 
-    def _hard_negatives(self, rows: slice, positives: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """[B, H] items drawn from each query's walk band, never the row's positive where the band
-        offers anything else."""
-        H = self.sample.hard_per_query
-        if H == 0 or self.sample.hard_band is None:
-            return torch.empty(len(positives), 0, dtype=torch.long)
-        band = self.sample.hard_band[self.sample.band_row[rows]]
-        width = band.shape[1]
-        column = torch.randint(0, width, (len(positives), H), generator=generator)
-        hard = band.gather(1, column)
-        for shift in range(1, min(width, 4)):  # step past the positive if it was drawn
-            clash = hard == positives.unsqueeze(1)
-            if not clash.any():
-                break
-            hard = torch.where(clash, band.gather(1, (column + shift) % width), hard)
-        return hard
+    def _hard_negatives(self, rows: slice) -> torch.Tensor:
+        """[rows, H] the rows' hard negatives, drawn when the epoch was sampled (H may be 0)."""
+        if self.sample.hard_negatives is None:
+            return torch.empty(len(self.sample.queries[rows]), 0, dtype=torch.long)
+        return self.sample.hard_negatives[rows]

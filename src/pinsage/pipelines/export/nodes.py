@@ -7,7 +7,7 @@ import torch
 
 from pinsage.jobs.export import embed_catalogue
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import ExportConfig
+from pinsage.serving.embeddings import ExportConfig, StagedParts
 
 
 def embed_items(
@@ -18,8 +18,9 @@ def embed_items(
     item_neighbourhoods: dict[str, torch.Tensor],
     catalogue: pd.DataFrame,
     export: ExportConfig,
-) -> pd.DataFrame:
-    """One row per item: `item` (index), `item_id` (source id) and `embedding` (unit-length floats)."""
+) -> pd.DataFrame | StagedParts:
+    """One row per item: `item` (index), `item_id` (source id) and `embedding` (unit-length floats); on
+    the dask engine, the parts the workers wrote, which saving `item_embeddings` moves into place."""
     return embed_catalogue(
         model_weights,
         TrainedWith.model_validate(trained_with),
