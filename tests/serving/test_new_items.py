@@ -16,7 +16,7 @@ from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.graph.config import NeighbourConfig
 from pinsage.jobs.evaluate import evaluate_new_items
 from pinsage.jobs.train import TrainSettings, fit
-from pinsage.model.inference import embed_all_items
+from pinsage.model.inference import embed_added_items, embed_all_items, layer_tables
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.serving.new_items import TrainedItems, attach_new_items, embed_with_new_items, new_item_inputs
 from pinsage.training.config import TrainConfig
@@ -82,8 +82,22 @@ def test_trained_items_keep_their_embeddings_and_new_items_get_graph_neighbours(
     )
     its_users = attached.interactions.loc[attached.interactions["item"] == new_item, "user"]
     co_items = set(attached.interactions.loc[attached.interactions["user"].isin(its_users), "item"]) - {new_item}
-    found = set(neighbours[new_item][weights[new_item] > 0].tolist())
+    found = set(neighbours[new_item - n][weights[new_item - n] > 0].tolist())
     assert found and found <= co_items
+
+
+def test_added_items_embedded_from_the_trained_layer_tables_match_a_full_pass(world):
+    """What the new-item evaluation does for each snapshot: only the new items' rows are computed."""
+    held, model = world["held"], untrained_model(world)
+    attached = attach_new_items(
+        held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
+    )
+    n = len(held.catalogue)
+    every = embed_with_new_items(model, attached, world["trained"], chunk_size=50)
+    earlier = layer_tables(model, world["features"], *world["neighbourhoods"].values(), chunk_size=50)
+    assert len(earlier) == 2 and all(len(t) == n for t in earlier)  # projection and conv 1 of 2
+    added = embed_added_items(model, earlier, *new_item_inputs(attached, world["trained"]), chunk_size=7)
+    torch.testing.assert_close(added, every[n:])
 
 
 def test_new_items_are_encoded_with_the_trained_vocabularies(world):

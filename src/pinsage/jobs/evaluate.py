@@ -20,9 +20,10 @@ from pinsage.evaluation.scorers import (
     itemknn_scorer,
     popularity_scorer,
 )
+from pinsage.model.inference import embed_added_items, layer_tables
 from pinsage.model.pinsage import PinSage
 from pinsage.serving.embeddings import embedding_matrix
-from pinsage.serving.new_items import AttachedItems, TrainedItems, attach_new_items, embed_with_new_items
+from pinsage.serving.new_items import AttachedItems, TrainedItems, attach_new_items, new_item_inputs
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,13 @@ def evaluate_new_items(
     earlier, targets = split_last(new_events)
     queries = EvaluationQueries(earlier, targets, full.n_users, n_new, evaluation.max_users, evaluation.seed)
 
+    # The trained items' layers are the same in every snapshot (their neighbourhoods reach only trained
+    # items): computed once, each snapshot then computes only the new items' rows.
+    neighbourhoods = trained.neighbourhoods
+    trained_layers = layer_tables(network, trained.features, neighbourhoods["neighbours"], neighbourhoods["weights"])
+
     def embed(a: AttachedItems) -> np.ndarray:
-        return embed_with_new_items(network, a, trained)[n:].numpy()
+        return embed_added_items(network, trained_layers, *new_item_inputs(a, trained)).numpy()
 
     new_features = encode_items(full.items.iloc[n:], np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
     fixed: dict[str, Scorer] = {

@@ -11,7 +11,7 @@ import torch
 
 from pinsage.model.inference import embed_all_items
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_table
+from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_table, part_name, write_embedding_part
 
 
 def embed_catalogue(
@@ -30,15 +30,19 @@ def embed_catalogue(
     neighbours, weights = neighbourhoods["neighbours"], neighbourhoods["weights"]
     if export.engine == "dask":
         # Imported here: dask is an optional extra, needed only by this engine.
-        from pinsage.model.cluster_inference import dask_client, embed_all_items_on_cluster
+        from pinsage.model.cluster_inference import dask_client, embed_all_items_on_cluster, partition_bounds
 
         staging = Path(export.dask_staging).resolve()
         staging.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="item_embeddings.", dir=staging))
+        parts = [
+            (str(folder / part_name(i)), catalogue.iloc[start:stop][["item", "item_id"]])
+            for i, (start, stop) in enumerate(partition_bounds(len(catalogue), export.chunk_size))
+        ]
         try:
             with dask_client(export.dask_scheduler, export.dask_local_workers) as client:
                 files = embed_all_items_on_cluster(
-                    network, features, neighbours, weights, catalogue, client, folder, export.chunk_size
+                    network, features, neighbours, weights, client, write_embedding_part, parts, export.chunk_size
                 )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

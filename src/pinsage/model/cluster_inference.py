@@ -9,23 +9,21 @@ partitions that live on the cluster's workers:
 - reduce: each partition convolves its items from its own rows and the rows it received.
 
 The tables of every layer stay in the workers' memory (Dask spills them to disk under pressure), and
-each worker writes its partitions' final embeddings as Parquet parts into a folder every worker and the
-caller can reach: the embeddings never pass through the caller, which gets the parts' names back.
-Workers need this package installed (`pip install pinsage[dask]`) and receive the network once.
+each partition's final embeddings are handed, on the worker that computed them, to a `store` function
+the caller gives (the export job's writes a Parquet part): they never pass through the caller. Workers
+need this package installed (`pip install pinsage[dask]`) and receive the network once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
-import pandas as pd
 import torch
 from distributed import Client, LocalCluster
 
 from pinsage.model.pinsage import PinSage
-from pinsage.serving.embeddings import embedding_table, part_name, write_part
 
 
 @contextmanager
@@ -43,21 +41,29 @@ def dask_client(scheduler: str | None, local_workers: int) -> Iterator[Client]:
         yield client
 
 
+def partition_bounds(n_items: int, partition_size: int) -> list[tuple[int, int]]:
+    """The contiguous item ranges [start, stop) the cluster computes as partitions."""
+    return [(s, min(s + partition_size, n_items)) for s in range(0, n_items, partition_size)]
+
+
 def embed_all_items_on_cluster(
     model: PinSage,
     features: dict[str, torch.Tensor],
     neighbours: torch.Tensor,
     weights: torch.Tensor,
-    catalogue: pd.DataFrame,
     client: Client,
-    folder: Path,
+    store: Callable[[Any, torch.Tensor], Any],
+    payloads: list[Any],
     partition_size: int = 65536,
-) -> list[str]:
-    """Every item's embedding, computed on the cluster of `client` and written by the workers into
-    `folder` as one part per partition (the rows of `embedding_table`); the parts' names, in item
-    order. The embeddings equal the local layer-wise ones up to float rounding."""
-    n_items = neighbours.shape[0]
-    bounds = [(s, min(s + partition_size, n_items)) for s in range(0, n_items, partition_size)]
+) -> list[Any]:
+    """Every item's embedding, computed on the cluster of `client`: partition i's embeddings [stop -
+    start, dim] (see `partition_bounds`) go to `store(payloads[i], embeddings)` on the worker that
+    computed them; returns what `store` returned, in partition order. The embeddings equal the local
+    layer-wise ones up to float rounding. `store` must be importable on the workers (a module-level
+    function)."""
+    bounds = partition_bounds(neighbours.shape[0], partition_size)
+    if len(payloads) != len(bounds):
+        raise ValueError(f"{len(payloads)} payloads for {len(bounds)} partitions")
     model = model.cpu().eval()
     [network] = client.scatter([model], broadcast=True)
 
@@ -85,21 +91,11 @@ def embed_all_items_on_cluster(
             )
             for i in range(len(bounds))
         ]
-    names = [part_name(i) for i in range(len(bounds))]
-    written = [
-        client.submit(
-            _finish_and_write,
-            network,
-            h[i],
-            projected[i],
-            scatter(catalogue.iloc[s:e][["item", "item_id"]]),
-            str(folder / names[i]),
-            pure=False,
-        )
-        for i, (s, e) in enumerate(bounds)
+    stored = [
+        client.submit(_finish_and_store, network, h[i], projected[i], store, scatter(payloads[i]), pure=False)
+        for i in range(len(bounds))
     ]
-    client.gather(written)  # waits for every part, and raises the first worker's error
-    return names
+    return client.gather(stored)  # waits for every partition, and raises the first worker's error
 
 
 def _requests(neighbours: torch.Tensor, bounds: list[tuple[int, int]]) -> list[list[tuple[int, torch.Tensor]]]:
@@ -141,6 +137,7 @@ def _convolve(
 
 
 @torch.no_grad()
-def _finish_and_write(model: PinSage, h: torch.Tensor, projected: torch.Tensor, items: pd.DataFrame, path: str) -> int:
-    write_part(embedding_table(items, model.finish(h, projected)), path)
-    return len(items)
+def _finish_and_store(
+    model: PinSage, h: torch.Tensor, projected: torch.Tensor, store: Callable[[Any, torch.Tensor], Any], payload: Any
+) -> Any:
+    return store(payload, model.finish(h, projected))

@@ -56,6 +56,14 @@ def write_part(table: pd.DataFrame, path: str | Path) -> None:
     table.to_parquet(path, index=False)
 
 
+def write_embedding_part(payload: tuple[str, pd.DataFrame], embeddings: torch.Tensor) -> str:
+    """Write one partition's embeddings as a part: `payload` is (the part's path, the partition's `item`
+    and `item_id` columns). Runs on a dask worker (`embed_all_items_on_cluster`'s `store`)."""
+    path, items = payload
+    write_part(embedding_table(items, embeddings), path)
+    return Path(path).name
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """The whole table at `path`: a folder of parts (read in name order) or, as written before parts
     existed, one Parquet file."""

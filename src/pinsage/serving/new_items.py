@@ -134,7 +134,7 @@ def _check_dense_columns(new_items: pd.DataFrame, dense: list[str]) -> None:
 def new_item_inputs(
     attached: AttachedItems, trained: TrainedItems
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
-    """Feature rows and neighbourhoods for catalogue + new items, trained rows unchanged.
+    """The new items' feature rows and neighbourhoods (neighbour ids index the catalogue, then the new items).
 
     Only the new items are walked from (on the graph with their edges), exactly as the fixed
     neighbourhoods of export walk from trained items, so a new item is described like a trained one.
@@ -142,15 +142,10 @@ def new_item_inputs(
     new = torch.as_tensor(attached.new_items)
     new_rows = attached.items.iloc[attached.new_items]
     degree = np.bincount(attached.interactions["item"].to_numpy(), minlength=len(attached.items))
-    encoded = encode_items(new_rows, degree[attached.new_items], trained.vocabulary, trained.trained_with.features)
-    features = {name: torch.cat([trained.features[name], encoded[name]]) for name in trained.features}
+    features = encode_items(new_rows, degree[attached.new_items], trained.vocabulary, trained.trained_with.features)
     graph = build_graph(attached.interactions, n_users=attached.n_users, n_items=len(attached.items))
     neighbours, weights = fixed_neighbourhoods(graph, trained.trained_with.neighbourhood, items=new)
-    return (
-        features,
-        torch.cat([trained.neighbourhoods["neighbours"], neighbours]),
-        torch.cat([trained.neighbourhoods["weights"], weights]),
-    )
+    return features, neighbours, weights
 
 
 def embed_with_new_items(
@@ -162,4 +157,11 @@ def embed_with_new_items(
 ) -> torch.Tensor:
     """Embeddings [len(attached.items), dim] of the catalogue and the new items, by layer-wise inference."""
     features, neighbours, weights = new_item_inputs(attached, trained)
-    return embed_all_items(network, features, neighbours, weights, chunk_size=chunk_size, device=device)
+    return embed_all_items(
+        network,
+        {name: torch.cat([trained.features[name], features[name]]) for name in trained.features},
+        torch.cat([trained.neighbourhoods["neighbours"], neighbours]),
+        torch.cat([trained.neighbourhoods["weights"], weights]),
+        chunk_size=chunk_size,
+        device=device,
+    )
