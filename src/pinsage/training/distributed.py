@@ -69,13 +69,16 @@ def gather_epoch(share: EpochSample, context: DistributedContext, batch_size: in
     shortest = torch.tensor([len(share.queries)])
     dist.all_reduce(shortest, op=dist.ReduceOp.MIN)
     rows = int(shortest) // batch_size * batch_size
+
+    def whole_epoch(column: torch.Tensor) -> torch.Tensor:
+        return interleave_shares(_all_gather(column[:rows], context), batch_size)
+
+    hard = share.hard_negatives
     return replace(
         share,
-        queries=interleave_shares(_all_gather(share.queries[:rows], context), batch_size),
-        positives=interleave_shares(_all_gather(share.positives[:rows], context), batch_size),
-        hard_negatives=None
-        if share.hard_negatives is None
-        else interleave_shares(_all_gather(share.hard_negatives[:rows], context), batch_size),
+        queries=whole_epoch(share.queries),
+        positives=whole_epoch(share.positives),
+        hard_negatives=None if hard is None else whole_epoch(hard),
     )
 
 
