@@ -2,8 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, evaluate, metrics_from_ranks, ranks
-from pinsage.evaluation.scorers import embedding_scorer, itemknn_scorer, popularity_scorer
+from pinsage.evaluation.metrics import (
+    DenseRows,
+    EvaluationConfig,
+    EvaluationQueries,
+    evaluate,
+    metrics_from_ranks,
+    ranks,
+)
+from pinsage.evaluation.scorers import EmbeddingScorer, ItemKnnScorer, PopularityScorer
 
 
 def test_latest_training_item_is_the_query_and_training_items_are_excluded():
@@ -18,7 +25,7 @@ def test_latest_training_item_is_the_query_and_training_items_are_excluded():
         # Training items 1, 2, 3 score highest but are excluded; then 5 beats the target 4.
         return np.array([[0.0, 9.0, 9.0, 9.0, 2.0, 3.0]])
 
-    assert ranks(scorer, queries).tolist() == [2]
+    assert ranks(DenseRows(scorer, 6), queries).tolist() == [2]
     assert seen_queries == [1]
 
 
@@ -26,7 +33,7 @@ def test_ties_are_broken_by_item_index():
     train = pd.DataFrame({"user": [0], "item": [0], "timestamp": [1]})
     held_out = pd.DataFrame({"user": [0], "item": [3], "timestamp": [2]})
     queries = EvaluationQueries(train, held_out, 1, 5)
-    assert ranks(lambda q: np.ones((1, 5)), queries).tolist() == [3]  # items 1 and 2 tie ahead
+    assert ranks(DenseRows(lambda q: np.ones((1, 5)), 5), queries).tolist() == [3]  # items 1 and 2 tie ahead
 
 
 def test_metrics_from_ranks():
@@ -42,14 +49,14 @@ def test_itemknn_is_cosine_of_user_sets():
     x[train["user"], train["item"]] = 1
     norms = np.sqrt(x.sum(0))
     expected = (x.T @ x) / np.outer(norms, norms)
-    np.testing.assert_allclose(itemknn_scorer(train, 3, 3)(np.array([2, 0])), expected[[2, 0]])
+    np.testing.assert_allclose(ItemKnnScorer(train, 3, 3).rows(np.array([2, 0])), expected[[2, 0]])
 
 
 def test_popularity_and_embedding_scorers():
     train = pd.DataFrame({"user": [0, 1, 1], "item": [2, 2, 0], "timestamp": range(3)})
-    assert popularity_scorer(train, 3)(np.array([0, 1])).tolist() == [[1, 0, 2], [1, 0, 2]]
+    assert PopularityScorer(train, 3).rows(np.array([0, 1])).tolist() == [[1, 0, 2], [1, 0, 2]]
     e = np.eye(3, dtype=np.float32)
-    assert embedding_scorer(e)(np.array([1])).tolist() == [[0, 1, 0]]
+    assert EmbeddingScorer(e).rows(np.array([1])).tolist() == [[0, 1, 0]]
 
 
 def test_perfect_scorer_hits_everything():
@@ -63,7 +70,8 @@ def test_perfect_scorer_hits_everything():
         s[np.arange(len(q)), [oracle[i] for i in q]] = 1
         return s
 
-    assert evaluate(scorer, queries, k=10)["hits@10"] == 1.0 and evaluate(scorer, queries, k=10)["mrr"] == 1.0
+    figures = evaluate(DenseRows(scorer, 4), queries, k=10)
+    assert figures["hits@10"] == 1.0 and figures["mrr"] == 1.0
 
 
 def test_nan_scores_are_an_error_not_hits():
@@ -71,9 +79,53 @@ def test_nan_scores_are_an_error_not_hits():
     train = pd.DataFrame({"user": [0, 1], "item": [0, 1], "timestamp": [1, 1]})
     held_out = pd.DataFrame({"user": [0, 1], "item": [2, 3], "timestamp": [2, 2]})
     queries = EvaluationQueries(train, held_out, n_users=2, n_items=4)
-    nan_scores = lambda q: np.full((len(q), 4), np.nan)  # noqa: E731
     with pytest.raises(ValueError, match="scores are not finite"):
-        evaluate(nan_scores, queries, k=10)
+        evaluate(DenseRows(lambda q: np.full((len(q), 4), np.nan), 4), queries, k=10)
+    broken = np.ones((4, 3), dtype=np.float32)
+    broken[1, 0] = np.nan
+    with pytest.raises(ValueError, match="scores are not finite"):
+        evaluate(EmbeddingScorer(broken), queries, k=10)
+
+
+def ranking_world(seed: int, n_users: int = 120, n_items: int = 300):
+    """Users with a few earlier items each and one held-out item, some items never interacted with."""
+    rng = np.random.default_rng(seed)
+    per_user = rng.integers(1, 12, n_users)
+    users = np.repeat(np.arange(n_users), per_user)
+    popular = rng.zipf(1.6, len(users)) % (n_items // 2)  # half the catalogue has no interaction at all
+    history = pd.DataFrame({"user": users, "item": popular, "timestamp": rng.integers(0, 100, len(users))})
+    history = history.drop_duplicates(["user", "item"])
+    targets = rng.integers(0, n_items, n_users)
+    held_out = pd.DataFrame({"user": np.arange(n_users), "item": targets, "timestamp": 1000})
+    held_out = held_out.merge(history[["user", "item"]], how="left", indicator=True)
+    held_out = held_out[held_out["_merge"] == "left_only"].drop(columns="_merge")
+    return history, EvaluationQueries(history, held_out, n_users, n_items)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_method_ranks_exactly_as_its_dense_scores_rank(seed):
+    """Embeddings (chunked over items), popularity (one sorted key) and item-kNN (sparse rows) rank
+    without a dense [queries, items] matrix; each must give the ranks its dense rows give, ties included:
+    repeated embedding rows, items with equal counts, and the many items item-kNN scores zero."""
+    history, queries = ranking_world(seed)
+    n_items = queries.n_items
+    rng = np.random.default_rng(seed)
+    vectors = rng.integers(-2, 3, (40, 8)).astype(np.float32)[rng.integers(0, 40, n_items)]  # many exact ties
+    scorers = [
+        EmbeddingScorer(vectors),
+        PopularityScorer(history, n_items),
+        ItemKnnScorer(history, queries.seen.shape[0], n_items),
+        # Fitted on part of the history, as on the test split (fitted on training, validation items seen):
+        # some seen items then share no user with the query and score zero.
+        ItemKnnScorer(history.sample(frac=0.6, random_state=seed), queries.seen.shape[0], n_items),
+    ]
+    for scorer in scorers:
+        expected = ranks(DenseRows(scorer.rows, n_items), queries)
+        np.testing.assert_array_equal(ranks(scorer, queries), expected, err_msg=type(scorer).__name__)
+    # Blocks of items smaller than the catalogue (targets and seen items in every block), odd batches.
+    chunked = EmbeddingScorer(vectors)
+    chunked.batch_size, chunked.items_per_block = 7, 13
+    np.testing.assert_array_equal(ranks(chunked, queries), ranks(DenseRows(chunked.rows, n_items), queries))
 
 
 def test_index_recall_is_one_for_an_exact_index_and_low_for_another_one():
@@ -111,10 +163,10 @@ def test_many_users_are_evaluated_on_a_fixed_seeded_sample():
     assert len(set(sampled.users.tolist())) == 100
     everyone = EvaluationQueries(train, held_out, n_users, n_items)
     # The sample's figures are the figures of those users in the full evaluation.
-    full_ranks = dict(zip(everyone.users.tolist(), ranks(popularity_scorer(train, n_items), everyone), strict=True))
-    sample_ranks = ranks(popularity_scorer(train, n_items), sampled)
+    full_ranks = dict(zip(everyone.users.tolist(), ranks(PopularityScorer(train, n_items), everyone), strict=True))
+    sample_ranks = ranks(PopularityScorer(train, n_items), sampled)
     assert sample_ranks.tolist() == [full_ranks[u] for u in sampled.users.tolist()]
-    figures = evaluate(popularity_scorer(train, n_items), sampled, k=10)
+    figures = evaluate(PopularityScorer(train, n_items), sampled, k=10)
     assert figures["users"] == 100 and figures["eligible_users"] == n_users
 
 
@@ -178,7 +230,7 @@ def test_ease_is_the_closed_form_item_to_item():
     p = np.linalg.inv(x.T @ x + 2.0 * np.eye(4))
     b = np.eye(4) - p / np.diag(p)[None, :]
     np.fill_diagonal(b, 0)
-    np.testing.assert_allclose(ease_scorer(train, 3, 4, 2.0)(np.array([2, 0])), b[[2, 0]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ease_scorer(train, 3, 4, 2.0).rows(np.array([2, 0])), b[[2, 0]], rtol=1e-5, atol=1e-6)
 
 
 def test_ease_lambda_is_chosen_on_validation_and_ease_is_skipped_for_large_catalogues():

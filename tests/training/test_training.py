@@ -3,7 +3,7 @@ import torch
 
 from pinsage.data.features import feature_sizes
 from pinsage.evaluation.metrics import EvaluationQueries, evaluate
-from pinsage.evaluation.scorers import embedding_scorer, popularity_scorer
+from pinsage.evaluation.scorers import EmbeddingScorer, PopularityScorer
 from pinsage.graph.config import NeighbourConfig, PairConfig
 from pinsage.graph.sampling import WalkEpochSampler
 from pinsage.jobs.train import TrainSettings, fit
@@ -83,8 +83,8 @@ def test_pinsage_learns_planted_topics_and_beats_popularity(world):
         world.inputs.neighbourhoods["neighbours"],
         world.inputs.neighbourhoods["weights"],
     )
-    pinsage = evaluate(embedding_scorer(embeddings), test, k=10)["hits@10"]
-    popularity = evaluate(popularity_scorer(world.train, n_items), test, k=10)["hits@10"]
+    pinsage = evaluate(EmbeddingScorer(embeddings), test, k=10)["hits@10"]
+    popularity = evaluate(PopularityScorer(world.train, n_items), test, k=10)["hits@10"]
     assert result.history[-1]["loss"] < result.history[0]["loss"]
     assert "val_hits@10" in result.history[0] and result.best_epoch >= 1
     print(f"learning test: PinSage HITS@10 {pinsage:.3f}, popularity {popularity:.3f}")

@@ -10,15 +10,71 @@ ranked deterministically and no method gains from ties.
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# A scorer maps query item ids [B] to scores over all items [B, n_items].
-Scorer = Callable[[np.ndarray], np.ndarray]
+
+class Scorer(ABC):
+    """What one method ranks by: its scores of query items against all `n_items` items, and the ranks
+    of targets among a user's candidates.
+
+    `rows` is the definition; `batch_ranks` ranks from it, holding a dense [batch, n_items] score matrix.
+    A method that can count the items ahead of a target without that matrix (sorted, sparse or in chunks
+    of items) overrides `batch_ranks` and `batch_size`: at millions of items the dense rows are most of
+    the evaluation's time.
+    """
+
+    def __init__(self, n_items: int):
+        self.n_items = n_items
+
+    @abstractmethod
+    def rows(self, queries: np.ndarray) -> np.ndarray:
+        """Scores of query items [B] against every item: [B, n_items]."""
+
+    @property
+    def batch_size(self) -> int:
+        """Queries per `batch_ranks` call: the dense score matrix stays near 256 MB whatever the catalogue."""
+        return int(min(1024, max(1, 2**25 // max(self.n_items, 1))))
+
+    def batch_ranks(
+        self, queries: np.ndarray, targets: np.ndarray, seen_rows: np.ndarray, seen_items: np.ndarray
+    ) -> np.ndarray:
+        """1-based rank of each target among all items but the seen ones (`seen_items[i]` was seen by the
+        user of query `seen_rows[i]`). An item is ahead of the target when it scores higher, or the same
+        with a smaller index, so every method is ranked deterministically and none gains from ties."""
+        # In the scorer's own precision: comparisons within one array rank the same in float32 or float64.
+        scores = np.array(self.rows(queries), copy=True)
+        require_finite(scores)
+        scores[seen_rows, seen_items] = -np.inf
+        target_score = scores[np.arange(len(targets)), targets][:, None]
+        item_ids = np.arange(self.n_items)
+        ahead = (scores > target_score) | ((scores == target_score) & (item_ids < targets[:, None]))
+        return ahead.sum(axis=1) + 1
+
+
+class DenseRows(Scorer):
+    """A scorer given by a function from query items [B] to dense scores [B, n_items]."""
+
+    def __init__(self, rows: Callable[[np.ndarray], np.ndarray], n_items: int):
+        super().__init__(n_items)
+        self._rows = rows
+
+    def rows(self, queries: np.ndarray) -> np.ndarray:
+        return self._rows(queries)
+
+
+def require_finite(scores: np.ndarray | torch.Tensor) -> None:
+    """NaN compares false with everything, so it would rank every target first: a broken model would
+    score HITS@k = 1.0 and be published."""
+    finite = torch.isfinite(scores).all() if isinstance(scores, torch.Tensor) else np.isfinite(scores).all()
+    if not finite:
+        raise ValueError("scores are not finite (NaN or inf): the model or its embeddings are broken")
 
 
 class EvaluationConfig(BaseModel):
@@ -125,28 +181,16 @@ class EvaluationQueries:
         return len(self.users)
 
 
-def ranks(scorer: Scorer, queries: EvaluationQueries, batch_size: int | None = None) -> np.ndarray:
-    """1-based rank of each target among its user's candidates.
-
-    Queries are scored in batches whose score matrix stays near 256 MB, whatever the catalogue size."""
-    if batch_size is None:
-        batch_size = int(min(1024, max(1, 2**25 // max(queries.n_items, 1))))
+def ranks(scorer: Scorer, queries: EvaluationQueries) -> np.ndarray:
+    """1-based rank of each target among its user's candidates (all items but the user's earlier ones),
+    in batches of the scorer's size."""
+    if scorer.n_items != queries.n_items:
+        raise ValueError(f"the scorer ranks {scorer.n_items} items but the queries' candidates are {queries.n_items}")
     out = np.empty(len(queries), dtype=np.int64)
-    item_ids = np.arange(queries.n_items)
-    for start in range(0, len(queries), batch_size):
-        rows = slice(start, start + batch_size)
-        # In the scorer's own precision: comparisons within one array rank the same in float32 or float64.
-        scores = np.array(scorer(queries.queries[rows]), copy=True)
-        if not np.isfinite(scores).all():
-            # NaN compares false with everything, so it would rank every target first: a broken model
-            # would score HITS@k = 1.0 and be published.
-            raise ValueError("scores are not finite (NaN or inf): the model or its embeddings are broken")
+    for start in range(0, len(queries), scorer.batch_size):
+        rows = slice(start, start + scorer.batch_size)
         seen = queries.seen[queries.users[rows]].tocoo()
-        scores[seen.row, seen.col] = -np.inf
-        targets = queries.targets[rows]
-        target_score = scores[np.arange(len(targets)), targets][:, None]
-        ahead = (scores > target_score) | ((scores == target_score) & (item_ids < targets[:, None]))
-        out[rows] = ahead.sum(axis=1) + 1
+        out[rows] = scorer.batch_ranks(queries.queries[rows], queries.targets[rows], seen.row, seen.col)
     return out
 
 

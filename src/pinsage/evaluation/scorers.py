@@ -7,17 +7,84 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from pinsage.evaluation.metrics import Scorer
+from pinsage.evaluation.metrics import DenseRows, Scorer, require_finite
 
 
-def embedding_scorer(embeddings: np.ndarray | torch.Tensor) -> Scorer:
-    table = torch.tensor(np.asarray(embeddings, dtype=np.float32))
-    return lambda q: (table[torch.tensor(q)] @ table.T).numpy()
+class EmbeddingScorer(Scorer):
+    """Inner products of items' embeddings.
+
+    Ranked in blocks of items for a batch of queries, each block's scores counted while they are in the
+    cache: the table is read once per batch instead of once per few queries, and no [batch, n_items]
+    matrix is held."""
+
+    batch_size = 256
+    items_per_block = 2048
+
+    def __init__(self, embeddings: np.ndarray | torch.Tensor):
+        self.table = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32))
+        super().__init__(len(self.table))
+        require_finite(self.table)
+        # |x·y| ≤ |x||y| bounds every score and every partial sum of one: below float32's largest value,
+        # no score can overflow, so the blocks need no check of their own.
+        largest_norm = float(np.sqrt((self.table.astype(np.float64) ** 2).sum(axis=1).max(initial=0.0)))
+        if largest_norm**2 >= np.finfo(np.float32).max:
+            raise ValueError(f"embeddings with norm {largest_norm:.3g}: their inner products overflow float32")
+
+    def rows(self, queries: np.ndarray) -> np.ndarray:
+        return self.table[queries] @ self.table.T
+
+    def batch_ranks(
+        self, queries: np.ndarray, targets: np.ndarray, seen_rows: np.ndarray, seen_items: np.ndarray
+    ) -> np.ndarray:
+        query = self.table[queries]
+        target_score = (query @ self.table[targets].T).diagonal()
+        # An item before the target in index order is ahead when it scores at least as much, that is more
+        # than the next float below the target's score: one comparison per score for both kinds of item.
+        below_target_score = np.nextafter(target_score, -np.inf)
+        by_item = np.argsort(seen_items, kind="stable")
+        seen_rows, seen_items = seen_rows[by_item], seen_items[by_item]
+        ahead = np.zeros(len(queries), dtype=np.int64)
+        for start in range(0, self.n_items, self.items_per_block):
+            stop = min(start + self.items_per_block, self.n_items)
+            scores = query @ self.table[start:stop].T
+            lo, hi = np.searchsorted(seen_items, [start, stop])
+            scores[seen_rows[lo:hi], seen_items[lo:hi] - start] = -np.inf  # seen items are not candidates
+            inside = np.flatnonzero((targets >= start) & (targets < stop))
+            # The target is not ahead of itself (its score here comes from a product of another shape than
+            # `target_score`, so it may differ in the last bit).
+            scores[inside, targets[inside] - start] = -np.inf
+            threshold = np.where(targets >= stop, below_target_score, target_score)
+            ahead += np.count_nonzero(scores > threshold[:, None], axis=1)
+            for i in inside:  # ties count as ahead only before the target
+                ahead[i] += np.count_nonzero(scores[i, : targets[i] - start] == target_score[i])
+        return ahead + 1
 
 
-def popularity_scorer(train: pd.DataFrame, n_items: int) -> Scorer:
-    counts = np.bincount(train["item"].to_numpy(), minlength=n_items).astype(np.float64)
-    return lambda q: np.broadcast_to(counts, (len(q), n_items))
+class PopularityScorer(Scorer):
+    """Training interactions per item, the same for every query."""
+
+    batch_size = 4096
+
+    def __init__(self, train: pd.DataFrame, n_items: int):
+        super().__init__(n_items)
+        self.counts = np.bincount(train["item"].to_numpy(), minlength=n_items).astype(np.int64)
+        if self.counts.max(initial=0) >= np.iinfo(np.int64).max // max(n_items, 1):
+            raise ValueError("popularity: interaction counts too large to rank by one integer key")
+        # An item is ahead of another when it has more interactions, or as many and a smaller index: one
+        # integer key orders both, so a target's rank among all items is one binary search.
+        self.key = self.counts * n_items - np.arange(n_items)
+        self.sorted_key = np.sort(self.key)
+
+    def rows(self, queries: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.counts.astype(np.float64), (len(queries), self.n_items))
+
+    def batch_ranks(
+        self, queries: np.ndarray, targets: np.ndarray, seen_rows: np.ndarray, seen_items: np.ndarray
+    ) -> np.ndarray:
+        target_key = self.key[targets]
+        ahead = self.n_items - np.searchsorted(self.sorted_key, target_key, side="right")
+        seen_ahead = self.key[seen_items] > target_key[seen_rows]
+        return ahead - np.bincount(seen_rows[seen_ahead], minlength=len(targets)) + 1
 
 
 def interaction_matrix(train: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
@@ -30,20 +97,60 @@ def interaction_matrix(train: pd.DataFrame, n_users: int, n_items: int) -> sp.cs
     return x
 
 
-def itemknn_scorer(train: pd.DataFrame, n_users: int, n_items: int) -> Scorer:
-    """Cosine similarity of items' user sets, computed only for the query rows (sparse, any size)."""
-    x = interaction_matrix(train, n_users, n_items)
-    norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
-    inverse_norm = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    # Both factors row-compressed once here: a CSR @ CSC product converts its right factor to CSR on
-    # every call, a pass over all interactions per batch of queries (most of the evaluation at 1M items).
-    item_users, user_items = x.T.tocsr(), x.tocsr()
+class ItemKnnScorer(Scorer):
+    """Cosine similarity of items' user sets, computed only for the query rows (sparse, any size).
 
-    def score(q: np.ndarray) -> np.ndarray:
-        co = (item_users[q] @ user_items).toarray()
-        return co * inverse_norm[q][:, None] * inverse_norm[None, :]
+    A query's row is sparse: only items sharing a user with it score above zero. It is ranked from its
+    listed entries; the items scoring zero are counted, not listed."""
 
-    return score
+    batch_size = 256
+
+    def __init__(self, train: pd.DataFrame, n_users: int, n_items: int):
+        super().__init__(n_items)
+        x = interaction_matrix(train, n_users, n_items)
+        norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
+        self.inverse_norm = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        # Both factors row-compressed once here: a CSR @ CSC product converts its right factor to CSR on
+        # every call, a pass over all interactions per batch of queries.
+        self.item_users, self.user_items = x.T.tocsr(), x.tocsr()
+
+    def _cooccurrence(self, queries: np.ndarray) -> sp.csr_matrix:
+        co = self.item_users[queries] @ self.user_items
+        co.sort_indices()
+        return co
+
+    def rows(self, queries: np.ndarray) -> np.ndarray:
+        co = self._cooccurrence(queries).toarray()
+        return co * self.inverse_norm[queries][:, None] * self.inverse_norm[None, :]
+
+    def batch_ranks(
+        self, queries: np.ndarray, targets: np.ndarray, seen_rows: np.ndarray, seen_items: np.ndarray
+    ) -> np.ndarray:
+        co = self._cooccurrence(queries)
+        n, batch = self.n_items, len(queries)
+        row = np.repeat(np.arange(batch), np.diff(co.indptr))
+        item = co.indices.astype(np.int64)
+        # The same arithmetic, in the same order, as `rows`: equal scores there are equal here.
+        score = co.data * self.inverse_norm[queries][row] * self.inverse_norm[item]
+        key = row * n + item  # sorted: rows in order, items sorted within each
+        seen_key = seen_rows.astype(np.int64) * n + seen_items
+        target_key = np.arange(batch) * n + targets
+        target_score = np.zeros(batch)
+        if len(key):
+            at = np.minimum(np.searchsorted(key, target_key), len(key) - 1)
+            target_score = np.where(key[at] == target_key, score[at], 0.0)
+        candidate = ~np.isin(key, seen_key)
+        ahead_listed = candidate & (
+            (score > target_score[row]) | ((score == target_score[row]) & (item < targets[row]))
+        )
+        ahead = np.bincount(row[ahead_listed], minlength=batch)
+        # A target scoring zero has behind it every listed item (all score above zero) and ahead of it
+        # every unlisted, unseen item with a smaller index.
+        listed_below = np.bincount(row[item < targets[row]], minlength=batch)
+        seen_unlisted = ~np.isin(seen_key, key) & (seen_items < targets[seen_rows])
+        seen_below = np.bincount(seen_rows[seen_unlisted], minlength=batch)
+        ahead += np.where(target_score == 0, targets - listed_below - seen_below, 0)
+        return ahead + 1
 
 
 def ease_scorer(train: pd.DataFrame, n_users: int, n_items: int, l2: float) -> Scorer:
@@ -55,7 +162,7 @@ def ease_scorer(train: pd.DataFrame, n_users: int, n_items: int, l2: float) -> S
     p = np.linalg.inv(gram)
     b = (p / -np.diag(p)).astype(np.float32)  # column j divided by P_jj
     b[np.diag_indices(n_items)] = 0.0
-    return lambda q: b[q]
+    return DenseRows(lambda q: b[q], n_items)
 
 
 def feature_scorer(features: dict[str, torch.Tensor]) -> Scorer:
@@ -80,5 +187,5 @@ def feature_scorer(features: dict[str, torch.Tensor]) -> Scorer:
         norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
         normalised.append(sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ block)
     x = sp.hstack(normalised).tocsr()
-    xt = x.T.tocsr()  # row-compressed once, not converted on every call (see itemknn_scorer)
-    return lambda q: (x[q] @ xt).toarray()
+    xt = x.T.tocsr()  # row-compressed once, not converted on every call (see ItemKnnScorer)
+    return DenseRows(lambda q: (x[q] @ xt).toarray(), n)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 
 from pinsage.evaluation.metrics import EvaluationQueries, evaluate
-from pinsage.evaluation.scorers import embedding_scorer
+from pinsage.evaluation.scorers import EmbeddingScorer
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import PinSage
 
@@ -25,6 +25,6 @@ def recall_validator(
 
     def validate(model: PinSage) -> dict[str, float]:
         embeddings = embed_all_items(model, features, neighbours, weights, device=device)
-        return evaluate(embedding_scorer(embeddings), queries, k)
+        return evaluate(EmbeddingScorer(embeddings), queries, k)
 
     return validate

@@ -14,11 +14,11 @@ from pinsage.data.split import split_last
 from pinsage.evaluation.comparison import compare_methods
 from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, Scorer, metrics_from_ranks, ranks
 from pinsage.evaluation.scorers import (
+    EmbeddingScorer,
+    ItemKnnScorer,
+    PopularityScorer,
     ease_scorer,
-    embedding_scorer,
     feature_scorer,
-    itemknn_scorer,
-    popularity_scorer,
 )
 from pinsage.model.inference import embed_added_items, layer_tables
 from pinsage.model.pinsage import PinSage
@@ -51,9 +51,9 @@ def evaluate_trained_items(
         "test": EvaluationQueries(before_test, test_interactions, n_users, n_items, **sample),
     }
     scorers: dict[str, Scorer] = {
-        "pinsage": embedding_scorer(embedding_matrix(item_embeddings)),
-        "popularity": popularity_scorer(train_interactions, n_items),
-        "itemknn": itemknn_scorer(train_interactions, n_users, n_items),
+        "pinsage": EmbeddingScorer(embedding_matrix(item_embeddings)),
+        "popularity": PopularityScorer(train_interactions, n_items),
+        "itemknn": ItemKnnScorer(train_interactions, n_users, n_items),
     }
     ranked = {split: {name: ranks(s, q) for name, s in scorers.items()} for split, q in queries.items()}
     chosen_l2 = None
@@ -130,7 +130,7 @@ def evaluate_new_items(
 
     new_features = encode_items(full.items.iloc[n:], np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
     fixed: dict[str, Scorer] = {
-        "pinsage_cold": embedding_scorer(embed(replace(full, interactions=train_part))),
+        "pinsage_cold": EmbeddingScorer(embed(replace(full, interactions=train_part))),
         "features": feature_scorer(new_features),
     }
     methods = ["pinsage", "pinsage_cold", "popularity", "itemknn", "features"]
@@ -147,9 +147,9 @@ def evaluate_new_items(
         attached = replace(full, interactions=pd.concat([train_part, known.assign(item=known["item"] + n)]))
         scorers = {
             **fixed,
-            "pinsage": embedding_scorer(embed(attached)),
-            "popularity": popularity_scorer(known, n_new),
-            "itemknn": itemknn_scorer(known, full.n_users, n_new),
+            "pinsage": EmbeddingScorer(embed(attached)),
+            "popularity": PopularityScorer(known, n_new),
+            "itemknn": ItemKnnScorer(known, full.n_users, n_new),
         }
         for m in methods:
             ranked[m][positions] = ranks(scorers[m], part)
