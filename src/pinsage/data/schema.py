@@ -48,13 +48,29 @@ def where(frame: pd.DataFrame, row: int) -> str:
     return f"row {row + 1}"
 
 
+def id_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's position among the distinct ids, and those ids as text in order of first appearance.
+
+    One hashing pass over the rows (none over a categorical column's): at 100M events, turning every id
+    into a string first would cost minutes and gigabytes. Ids that differ as values but not as text
+    (1 and "1") are one id, as they are in the files."""
+    codes, uniques = pd.factorize(ids, use_na_sentinel=False)
+    text = pd.Index(uniques).astype(str)
+    merged, distinct = pd.factorize(text)
+    if len(distinct) < len(text):
+        codes = merged[codes]
+    return codes.astype(np.int64), pd.Index(distinct)
+
+
 def index_events(events: pd.DataFrame, user_index: pd.Index, item_index: pd.Index) -> pd.DataFrame:
     """Canonical interactions (`user`, `item`, `timestamp`) from source events (`user_id`, `item_id`,
     `timestamp`) whose ids are all in the given indexes (checked by the caller, who can name the file)."""
+    user_codes, user_ids = id_codes(events["user_id"])
+    item_codes, item_ids = id_codes(events["item_id"])
     return pd.DataFrame(
         {
-            "user": user_index.get_indexer(events["user_id"].astype(str)).astype(np.int64),
-            "item": item_index.get_indexer(events["item_id"].astype(str)).astype(np.int64),
+            "user": user_index.get_indexer(user_ids)[user_codes].astype(np.int64),
+            "item": item_index.get_indexer(item_ids)[item_codes].astype(np.int64),
             "timestamp": events["timestamp"].to_numpy(dtype=np.int64),
         }
     )
@@ -98,23 +114,32 @@ def assemble(
         ),
     )
     events = events.reset_index(drop=True)
-    ev_items = events["item_id"].astype(str)
+    item_codes, item_ids = id_codes(events["item_id"])
+    item_of_id = pd.Index(items["item_id"]).get_indexer(item_ids)
     raise_at_first_bad_row(
-        ~ev_items.isin(items["item_id"]),
-        lambda row: f"{source}: {where(events, row)}: item {ev_items.iloc[row]!r} is not in the item table",
+        item_of_id[item_codes] < 0,
+        lambda row: f"{source}: {where(events, row)}: item {item_ids[item_codes[row]]!r} is not in the item table",
     )
-    ev_users = events["user_id"].astype(str)
+    user_codes, user_ids = id_codes(events["user_id"])
     if users is None:
-        users = pd.DataFrame({"user_id": pd.unique(ev_users)})
+        users = pd.DataFrame({"user_id": user_ids})
+        user_of_id = np.arange(len(user_ids))
     else:
         users = users.copy()
         users["user_id"] = users["user_id"].astype(str)
+        user_of_id = pd.Index(users["user_id"]).get_indexer(user_ids)
         raise_at_first_bad_row(
-            ~ev_users.isin(users["user_id"]),
-            lambda row: f"{source}: {where(events, row)}: user {ev_users.iloc[row]!r} is not in the user table",
+            user_of_id[user_codes] < 0,
+            lambda row: f"{source}: {where(events, row)}: user {user_ids[user_codes[row]]!r} is not in the user table",
         )
     users = users.reset_index(drop=True)
-    interactions = index_events(events, pd.Index(users["user_id"]), pd.Index(items["item_id"]))
+    interactions = pd.DataFrame(
+        {
+            "user": user_of_id[user_codes].astype(np.int64),
+            "item": item_of_id[item_codes].astype(np.int64),
+            "timestamp": events["timestamp"].to_numpy(dtype=np.int64),
+        }
+    )
     return Dataset(
         interactions=keep_earliest_pairs(interactions),
         items=canonical_items(items),
@@ -132,8 +157,10 @@ def extend_user_index(known_user_ids: pd.Series, event_user_ids: pd.Series) -> p
 def keep_earliest_pairs(interactions: pd.DataFrame) -> pd.DataFrame:
     """The earliest event of each (user, item) pair, in source order; ties in time keep file order."""
     order = np.argsort(interactions["timestamp"].to_numpy(), kind="stable")
-    first = ~interactions.iloc[order].duplicated(["user", "item"], keep="first")
-    return interactions.iloc[np.sort(order[first.to_numpy()])].reset_index(drop=True)
+    item = interactions["item"].to_numpy(dtype=np.int64)
+    pair = interactions["user"].to_numpy(dtype=np.int64) * (int(item.max(initial=0)) + 1) + item  # one hashed key
+    first = ~pd.Series(pair[order]).duplicated(keep="first").to_numpy()
+    return interactions.iloc[np.sort(order[first])].reset_index(drop=True)
 
 
 def canonical_items(items: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.data.schema import Dataset, assemble
@@ -50,9 +52,10 @@ def _pin_table(world: SyntheticWorld, topic: np.ndarray, rng: np.random.Generato
     primary = topic % n_categories
     extra = rng.integers(0, n_categories, n)
     has_extra = rng.random(n) < 0.3
-    categories = [
-        f"cat{p}|cat{e}" if x and e != p else f"cat{p}" for p, e, x in zip(primary, extra, has_extra, strict=True)
-    ]
+    # Text is assembled from small vocabularies by index (labels, words), never per pin in Python.
+    label = np.array([f"cat{c}" for c in range(n_categories)], dtype=object)
+    pair = np.array([[f"cat{p}|cat{e}" for e in range(n_categories)] for p in range(n_categories)], dtype=object)
+    categories = np.where(has_extra & (extra != primary), pair[primary, extra], label[primary])
     era = rng.integers(1950, 2020, world.n_topics)
     year = np.clip(np.round(era[topic] + rng.normal(0, 6, n)), 1900, 2025).astype(np.int64)
     n_words = rng.integers(3, 8, n)
@@ -61,17 +64,22 @@ def _pin_table(world: SyntheticWorld, topic: np.ndarray, rng: np.random.Generato
     from_topic = rng.random(total) < 0.6
     topic_word = topic[owner] * world.words_per_topic + rng.integers(0, world.words_per_topic, total)
     common_word = rng.integers(0, world.common_words, total)
-    words = np.where(from_topic, np.char.add("t", topic_word.astype(str)), np.char.add("w", common_word.astype(str)))
-    starts = np.concatenate([[0], np.cumsum(n_words)[:-1]])
-    text = [" ".join(words[s : s + k]) for s, k in zip(starts, n_words, strict=True)]
-    title = [" ".join(words[s : s + 2]).title() for s in starts]
+    n_topic_words = world.n_topics * world.words_per_topic
+    vocabulary = pa.array([f"t{i}" for i in range(n_topic_words)] + [f"w{i}" for i in range(world.common_words)])
+    words = vocabulary.take(np.where(from_topic, topic_word, n_topic_words + common_word))
+    starts = np.concatenate([[0], np.cumsum(n_words)]).astype(np.int64)
+    text = pc.binary_join(pa.LargeListArray.from_arrays(starts, words), " ")
+    first_two = pa.LargeListArray.from_arrays(
+        np.arange(n + 1) * 2, words.take(np.stack([starts[:-1], starts[:-1] + 1], 1).ravel())
+    )
+    title = pc.utf8_title(pc.binary_join(first_two, " "))
     table = pd.DataFrame(
         {
-            "item_id": [f"pin{i}" for i in range(n)],
-            "title": title,
+            "item_id": _numbered("pin", n),
+            "title": title.to_numpy(zero_copy_only=False),
             "categories": categories,
             "year": year,
-            "text": text,
+            "text": text.to_numpy(zero_copy_only=False),
         }
     )
     if world.dense_dim:
@@ -80,6 +88,12 @@ def _pin_table(world: SyntheticWorld, topic: np.ndarray, rng: np.random.Generato
         for j in range(world.dense_dim):
             table[f"dense_{j}"] = dense[:, j].astype(np.float32)
     return table
+
+
+def _numbered(prefix: str, n: int) -> np.ndarray:
+    """`prefix0 … prefix{n-1}`, built by Arrow rather than one Python string at a time."""
+    numbers = pc.cast(pa.array(np.arange(n, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(prefix, numbers, "").to_numpy(zero_copy_only=False)
 
 
 def _saves(world: SyntheticWorld, topic: np.ndarray, popularity: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -111,10 +125,11 @@ def _saves(world: SyntheticWorld, topic: np.ndarray, popularity: np.ndarray, rng
     gaps[first_of_board] = 0
     offsets = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first_of_board], counts)
     timestamp = start[board] + offsets
+    # Ids as categoricals over the boards' and pins' names: 100M saves never become 100M strings.
     return pd.DataFrame(
         {
-            "user_id": np.char.add("board", board.astype(str)),
-            "item_id": np.char.add("pin", pin.astype(str)),
+            "user_id": pd.Categorical.from_codes(board, categories=_numbered("board", world.n_boards)),
+            "item_id": pd.Categorical.from_codes(pin, categories=_numbered("pin", world.n_pins)),
             "timestamp": timestamp,
         }
     )
