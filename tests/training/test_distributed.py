@@ -18,7 +18,7 @@ from pinsage.graph.sampling import WalkEpochSampler
 from pinsage.jobs.train import TrainSettings, fit
 from pinsage.model.pinsage import ModelConfig
 from pinsage.training.config import TrainConfig
-from pinsage.training.distributed import DistributedContext, gather_epoch, interleave_shares
+from pinsage.training.distributed import DistributedContext, gather_epoch, interleave_shares, leave_process_group
 from tests.worlds import planted_world
 
 PER_RANK_BATCH = 32
@@ -60,8 +60,7 @@ class RecordingSampler(WalkEpochSampler):
 def _join(rank: int, world_size: int, port: int) -> None:
     torch.set_num_threads(1)
     # A short timeout turns any mismatch between the ranks' collectives into a failure, not a hang.
-    # The process group is not destroyed: with torch 2.2's gloo, destroy_process_group can block
-    # both ranks forever after the work is done; the processes' exit releases it.
+    # Each rank ends through leave_process_group, as torchrun's ranks do (see there why).
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://127.0.0.1:{port}",
@@ -77,6 +76,7 @@ def _rank(rank: int, world_size: int, port: int, folder: str, loss: str) -> None
     config = TrainConfig(**BASE, loss=loss, batch_size=PER_RANK_BATCH)
     state, history = run(config, DistributedContext(rank, world_size))
     torch.save({"state": state, "history": history, "shares": RecordingSampler.shares}, f"{folder}/rank{rank}.pt")
+    leave_process_group(DistributedContext(rank, world_size))
 
 
 def _one_process(_: int, folder: str, loss: str) -> None:
@@ -146,7 +146,9 @@ def _gather(rank: int, world_size: int, port: int, folder: str) -> None:
         weights=torch.zeros(3, 2),
         hard_negatives=torch.stack([queries, -queries], dim=1),
     )
-    torch.save(gather_epoch(share, DistributedContext(rank, world_size), batch_size=4), f"{folder}/gathered{rank}.pt")
+    context = DistributedContext(rank, world_size)
+    torch.save(gather_epoch(share, context, batch_size=4), f"{folder}/gathered{rank}.pt")
+    leave_process_group(context)
 
 
 def test_ranks_gather_the_same_epoch_in_global_batch_order(tmp_path):

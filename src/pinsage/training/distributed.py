@@ -9,7 +9,9 @@ same early-stopping decision.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from dataclasses import dataclass, replace
 
 import torch
@@ -41,6 +43,22 @@ def context_from_environment(device: str) -> DistributedContext:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
     return DistributedContext(rank=dist.get_rank(), world_size=dist.get_world_size())
+
+
+def leave_process_group(context: DistributedContext) -> None:
+    """End a data-parallel rank's process once everything it writes is written.
+
+    A process that exits with gloo's process group alive can abort (SIGABRT) while the interpreter shuts
+    down: gloo's threads still hold work whose tensors reference Python objects (pytorch/pytorch#179291),
+    and torchrun then reports the finished run as failed. With torch 2.2's gloo, destroy_process_group can
+    instead block both ranks forever. So an active rank flushes its output and exits at once, skipping the
+    interpreter's shutdown; a single process returns normally."""
+    if not context.active:
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def broadcast_from_main(value: object, context: DistributedContext) -> object:

@@ -23,7 +23,7 @@ from kedro.framework.startup import bootstrap_project
 from pinsage.jobs.train import TrainingInputs, TrainSettings, fit
 from pinsage.pipelines.model.launch import read_handover, write_result
 from pinsage.pipelines.model.nodes import assemble_training
-from pinsage.training.distributed import context_from_environment
+from pinsage.training.distributed import context_from_environment, leave_process_group
 
 
 def _from_catalog(catalog, pipelines) -> tuple[TrainingInputs, TrainSettings]:
@@ -49,14 +49,14 @@ def main() -> None:
         inputs, settings = _from_catalog(catalog, pipelines)
     rank = context_from_environment(settings.training.device)
     result = fit(inputs, settings, rank)
-    if not rank.is_main:
-        return
-    if catalog is None:
-        write_result(result, args.output)
-    else:
-        catalog.save("model_weights", result.state_dict)
-        catalog.save("training_history", result.history)
-        catalog.save("trained_with", result.trained_with.model_dump(mode="json"))
+    if rank.is_main:
+        if catalog is None:
+            write_result(result, args.output)
+        else:
+            catalog.save("model_weights", result.state_dict)
+            catalog.save("training_history", result.history)
+            catalog.save("trained_with", result.trained_with.model_dump(mode="json"))
+    leave_process_group(rank)
 
 
 if __name__ == "__main__":
