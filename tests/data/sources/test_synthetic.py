@@ -33,3 +33,19 @@ def test_topics_are_planted():
     known = (topic[items[1:]] >= 0) & (topic[items[:-1]] >= 0) & same_board
     same_topic = (topic[items[1:]] == topic[items[:-1]])[known].mean()
     assert same_topic > 0.4  # chance is 1/20
+
+
+def test_pin_texts_are_built_from_the_topic_and_common_vocabularies():
+    """Titles, texts and labels are assembled by Arrow from small vocabularies: each pin's text is 3 to 7
+    words, its title the first two of them title-cased, its labels one category or two different ones."""
+    world = SyntheticWorld(n_pins=300, n_boards=50, n_topics=10, dense_dim=0, seed=1)
+    items = generate_world(world).items
+    assert items["item_id"].tolist() == [f"pin{i}" for i in range(300)]
+    for title, text, labels in zip(items["title"], items["text"], items["categories"], strict=True):
+        words = text.split()
+        assert 3 <= len(words) <= 7
+        assert all(w[0] in "tw" and w[1:].isdigit() for w in words)
+        assert title == " ".join(words[:2]).title()
+        parts = labels.split("|")
+        assert all(p.startswith("cat") for p in parts) and len(set(parts)) == len(parts) <= 2
+    assert items["categories"].str.contains("|", regex=False).any()
