@@ -263,3 +263,32 @@ def test_ease_lambda_is_chosen_on_validation_and_ease_is_skipped_for_large_catal
     report = recall_report(metrics, index, no_new, summary, [], config)
     assert report.index("test HITS@10") < report.index("val HITS@10")
     assert "EASE's λ = " in report and "bootstrap intervals over users" in report and "≥ 100" in report
+
+
+def test_features_only_cosine_weighs_every_kind_of_feature_alike():
+    """The content baseline: each block (labels, words, year, dense vector) unit-normalised on its own,
+    then the blocks' cosines summed."""
+    import torch
+
+    from pinsage.evaluation.scorers import feature_scorer
+
+    features = {
+        "categories": torch.tensor([[1, 2], [1, 0], [3, 0]]),  # 0 pads
+        "words": torch.tensor([[4, 5, 6], [4, 0, 0], [0, 0, 0]]),
+        "year": torch.tensor([2, 2, 0]),  # 0: unknown
+        "dense": torch.tensor([[1.0, 0.0], [3.0, 4.0], [0.0, -2.0]]),
+    }
+    scores = feature_scorer(features).rows(np.array([0, 1, 2]))
+    labels = np.array([[0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)
+    words = np.zeros((3, 7))
+    words[0, [4, 5, 6]] = 1
+    words[1, 4] = 1
+    year = np.array([[0, 1], [0, 1], [0, 0]], dtype=float)
+    dense = features["dense"].numpy().astype(float)
+    expected = np.zeros((3, 3))
+    for block in (labels, words, year, dense):
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        unit = np.divide(block, norms, out=np.zeros_like(block), where=norms > 0)
+        expected += unit @ unit.T
+    np.testing.assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
+    assert scores[0, 1] == pytest.approx(1 / np.sqrt(2) + 1 / np.sqrt(3) + 1 + 0.6)

@@ -187,5 +187,6 @@ def feature_scorer(features: dict[str, torch.Tensor]) -> Scorer:
         norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
         normalised.append(sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ block)
     x = sp.hstack(normalised).tocsr()
-    xt = x.T.tocsr()  # row-compressed once, not converted on every call (see ItemKnnScorer)
-    return DenseRows(lambda q: (x[q] @ xt).toarray(), n)
+    # Sparse items × dense queries: the scores are mostly non-zero (a shared common word, category or
+    # dense vector is enough), so a sparse × sparse product spends its time building a sparse result.
+    return DenseRows(lambda q: (x @ x[q].T.toarray()).T, n)

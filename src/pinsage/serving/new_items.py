@@ -19,6 +19,7 @@ import torch
 from pinsage.data.features import encode_items
 from pinsage.data.schema import (
     DataError,
+    among,
     canonical_items,
     dense_columns,
     extend_user_index,
@@ -78,7 +79,7 @@ def attach_new_items(
         ids.duplicated(),
         lambda row: f"{where(new_items, row)}: item {ids.iloc[row]!r} is listed as new more than once",
     )
-    trained = ids.isin(catalogue["item_id"].astype(str)).to_numpy()
+    trained = among(ids, catalogue["item_id"])
     if trained.any():
         log.info("%d of the new items are already in the trained catalogue and are skipped", int(trained.sum()))
     new_items, ids = new_items[~trained].reset_index(drop=True), ids[~trained]
@@ -89,9 +90,9 @@ def attach_new_items(
     items = pd.concat([catalogue, appended], ignore_index=True)
 
     events = batch_events(new_interactions.reset_index(drop=True))
-    events = events[~events["item_id"].isin(catalogue["item_id"].astype(str))].reset_index(drop=True)
+    events = events[~among(events["item_id"], catalogue["item_id"])].reset_index(drop=True)
     raise_at_first_bad_row(
-        ~events["item_id"].isin(ids),
+        ~among(events["item_id"], ids),
         lambda row: (
             f"{where(events, row)}: interaction on item {events['item_id'].iloc[row]!r}, "
             "which is neither a new item nor in the trained catalogue"

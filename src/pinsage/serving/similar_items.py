@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 import pandas as pd
 
+from pinsage.data.schema import among
 from pinsage.serving.embeddings import embedding_matrix
 
 # index, query vectors, k → (scores, rows), as faiss's `index.search`; see `pinsage.serving.batching`.
@@ -116,7 +117,7 @@ def item_details(catalogue: pd.DataFrame, new_items: pd.DataFrame | None = None)
     frames = [catalogue[["item_id", "title", "categories"]].astype({"item_id": str})]
     if new_items is not None and len(new_items):
         added = new_items.reindex(columns=["item_id", "title", "categories"]).astype({"item_id": str})
-        frames.append(added[~added["item_id"].isin(frames[0]["item_id"])].drop_duplicates("item_id", keep="last"))
+        frames.append(added[~among(added["item_id"], frames[0]["item_id"])].drop_duplicates("item_id", keep="last"))
     return pd.concat(frames, ignore_index=True)
 
 

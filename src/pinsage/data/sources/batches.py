@@ -14,6 +14,7 @@ import pandas as pd
 from pinsage.data.schema import (
     DataError,
     Dataset,
+    among,
     extend_user_index,
     index_events,
     keep_earliest_pairs,
@@ -72,7 +73,7 @@ def add_interaction_batches(dataset: Dataset, batches: pd.DataFrame) -> Dataset:
     events = batch_events(batches)
     item_index = pd.Index(dataset.items["item_id"])
     raise_at_first_bad_row(
-        ~events["item_id"].isin(item_index),
+        ~among(events["item_id"], item_index),
         lambda row: (
             f"{where(events, row)}: item {events['item_id'].iloc[row]!r} is not in the source's item "
             "table; new items go through the embed_new_items pipeline"
