@@ -16,7 +16,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -69,11 +68,10 @@ class DenseRows(Scorer):
         return self._rows(queries)
 
 
-def require_finite(scores: np.ndarray | torch.Tensor) -> None:
+def require_finite(scores: np.ndarray) -> None:
     """NaN compares false with everything, so it would rank every target first: a broken model would
     score HITS@k = 1.0 and be published."""
-    finite = torch.isfinite(scores).all() if isinstance(scores, torch.Tensor) else np.isfinite(scores).all()
-    if not finite:
+    if not np.isfinite(scores).all():
         raise ValueError("scores are not finite (NaN or inf): the model or its embeddings are broken")
 
 
