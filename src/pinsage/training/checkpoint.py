@@ -1,4 +1,4 @@
-"""A per-epoch checkpoint, resumed only by the same run (same data and settings, by fingerprint)."""
+"""A per-epoch checkpoint, resumed only by the same run (same data, settings and code, by fingerprint)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,31 @@ from pinsage.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def code_digest(package: Path = PACKAGE) -> str:
+    """A digest of every source file of the package (paths and contents).
+
+    A run killed before a deploy and retried after it has the same data and settings but other code:
+    resuming the old code's weights would publish a model no single version of the code trained. Any
+    change to the package counts, not only to training: which modules shape the weights (sampling,
+    features, the model, the loop) is too easy to get wrong, and the cost is one retraining."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
 
 def fingerprint(settings: dict, tensors: dict[str, torch.Tensor]) -> str:
     """A digest of what a training run depends on, so a checkpoint is only resumed by the same run.
 
     Settings that do not change the result (device, workers, the checkpoint's own path) are left out
-    by the caller."""
+    by the caller; the package's code and torch's version are always in."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(code_digest().encode())
+    digest.update(torch.__version__.encode())
     for name in sorted(tensors):
         digest.update(name.encode())
         digest.update(tensors[name].contiguous().numpy().tobytes())
@@ -37,7 +55,7 @@ def resume(path: Path, fingerprint: str, model, optimiser, fresh: dict) -> dict:
         return fresh
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if saved.get("fingerprint") != fingerprint:
-        log.info("checkpoint %s is for other data or settings: training from scratch", path)
+        log.info("checkpoint %s is for other data, settings or code: training from scratch", path)
         return fresh
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])

@@ -80,7 +80,7 @@ def train_loop(
     epoch beats them (best epoch 0), so fine-tuning can never hand back a worse model than it began with.
 
     With `config.checkpoint_path`, each finished epoch is saved, and a later call with the same
-    `fingerprint` (a digest of the data and configuration) resumes after the last saved epoch. Every
+    `fingerprint` (a digest of the data, configuration and code) resumes after the last saved epoch. Every
     epoch's sampling and every minibatch are seeded by (seed, epoch, batch), so on CPU a resumed run
     ends with exactly the weights of an uninterrupted one.
 

@@ -1,0 +1,35 @@
+import shutil
+from pathlib import Path
+
+import torch
+
+import pinsage
+from pinsage.training import checkpoint
+from pinsage.training.checkpoint import code_digest, fingerprint
+
+
+def test_a_checkpoint_written_by_other_code_is_not_resumed(monkeypatch):
+    """A killed scheduled run is retried after a deploy: same data and settings, new training code.
+
+    Resuming the old code's half-trained weights and optimiser state would publish a model no single
+    version of the code produced, so the fingerprint covers the code that trains as well."""
+    settings, tensors = {"lr": 0.01}, {"train": torch.arange(6).reshape(3, 2)}
+    before = fingerprint(settings, tensors)
+    assert fingerprint(settings, tensors) == before
+    monkeypatch.setattr(checkpoint, "code_digest", lambda: "another version of the package")
+    assert fingerprint(settings, tensors) != before
+
+
+def test_the_code_digest_follows_every_source_file_of_the_package(tmp_path):
+    package = Path(pinsage.__file__).parent
+    copy = tmp_path / "pinsage"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert code_digest(copy) == code_digest(package)
+
+    edited = copy / "model" / "pinsage.py"
+    edited.write_text(edited.read_text() + "\n# one more line\n")
+    assert code_digest(copy) != code_digest(package)
+
+    edited.write_text((package / "model" / "pinsage.py").read_text())
+    (copy / "graph" / "sampling.py").rename(copy / "graph" / "sampling_renamed.py")
+    assert code_digest(copy) != code_digest(package)
