@@ -1,7 +1,7 @@
 import numpy as np
 
 from pinsage.data.schema import dense_columns, validate
-from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
+from pinsage.data.sources.synthetic import SyntheticWorld, _search_by_topic, generate_world
 
 
 def test_seeded_and_sized():
@@ -49,3 +49,25 @@ def test_pin_texts_are_built_from_the_topic_and_common_vocabularies():
         parts = labels.split("|")
         assert all(p.startswith("cat") for p in parts) and len(set(parts)) == len(parts) <= 2
     assert items["categories"].str.contains("|", regex=False).any()
+
+
+def test_saves_searched_topic_by_topic_land_where_one_search_of_all_pins_lands():
+    rng = np.random.default_rng(3)
+    topic = rng.choice([0, 1, 2, 4, 5, 9], 5_000)  # topics 3, 6, 7, 8 have no pins
+    weights = rng.lognormal(0.0, 1.0, topic.size)
+    sorted_topic = np.sort(topic)
+    mass = np.bincount(sorted_topic, weights=weights)
+    within = np.cumsum(weights) - np.concatenate([[0], np.cumsum(mass)])[sorted_topic]
+    cumulative = sorted_topic + within / mass[sorted_topic]
+    save_topic = rng.choice(np.unique(topic), 20_000)
+    key = save_topic + rng.random(save_topic.size) * (1 - 1e-12)
+    expected = np.searchsorted(cumulative, key, side="right")
+    np.testing.assert_array_equal(_search_by_topic(cumulative, sorted_topic, key, save_topic), expected)
+
+    # At a topic's very start or end a key stays in its topic's segment (one search of all pins can
+    # put a key exactly at t on topic t - 1's last pin, whose cumulative weight rounds to just above t).
+    edges = np.unique(topic)
+    edge_topic, edge_key = np.concatenate([edges, edges]), np.concatenate([edges, edges + 1 - 1e-12])
+    pick = _search_by_topic(cumulative, sorted_topic, edge_key, edge_topic)
+    segment = np.searchsorted(sorted_topic, np.arange(topic.max() + 2))
+    assert np.all((segment[edge_topic] <= pick) & (pick <= segment[edge_topic + 1]))
