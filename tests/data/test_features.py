@@ -1,9 +1,12 @@
 import math
+import re
+from collections import Counter
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from pinsage.data.features import FeatureConfig, build_item_features, feature_sizes, tokenize
+from pinsage.data.features import FeatureConfig, build_item_features, encode_items, feature_sizes
 
 
 def items_table():
@@ -20,8 +23,88 @@ def items_table():
     )
 
 
-def test_tokenizer_keeps_words_drops_numbers():
-    assert tokenize("Star Wars (1977): Café!") == ["star", "wars", "café"]
+def test_words_and_categories_follow_their_definition_on_awkward_text(tmp_path):
+    """Words are the lower-cased runs of letters of the title then the text (numbers, underscores and
+    punctuation split them), each word once per item, the first `max_tokens` known ones kept; categories
+    are the non-empty `|`-separated labels. Vocabularies order by count (items per word, labels per
+    label), then by name. The reference below is that definition, one item at a time in Python."""
+    rng = np.random.default_rng(0)
+    pieces = [
+        "Star",
+        "WARS",
+        "(1977)",
+        "café",
+        "Café",
+        "naïve",
+        "e\u0301t\u00e9",
+        "x_y",
+        "OΔΥΣΣΕΥΣ",
+        "İstanbul",
+        "Ⅻ",
+        "x²",
+        "l'été",
+        "",
+        " ",
+        "don't",
+        "Ünïcödé",
+        "日本語",
+        "a1b2",
+        "ß",
+        "--",
+        "tab\tsep",
+    ]
+    n = 300
+    title = [" ".join(rng.choice(pieces, rng.integers(0, 6))) for _ in range(n)]
+    text = [" ".join(rng.choice(pieces, rng.integers(0, 6))) for _ in range(n)]
+    labels = ["Drama", "drama", "Sci-Fi", "a b", "x"]
+    categories = ["|".join(rng.choice(labels + [""], rng.integers(0, 4))) for _ in range(n)]
+    items = pd.DataFrame(
+        {
+            "item": np.arange(n),
+            "item_id": [f"i{i}" for i in range(n)],
+            "title": title,
+            "categories": categories,
+            "year": 0,
+            "text": text,
+        }
+    )
+    train = pd.DataFrame({"user": 0, "item": np.arange(0, n, 2), "timestamp": 1})  # odd items unseen
+    config = FeatureConfig(min_token_count=2, max_tokens=4, max_categories=3)
+    features, vocab = build_item_features(items, train, config)
+
+    def words(i):
+        return list(dict.fromkeys(w.lower() for w in re.findall(r"[^\W\d_]+", f"{title[i]} {text[i]}")))
+
+    def labels_of(i):
+        return [c for c in categories[i].split("|") if c]
+
+    def ranked(counts, min_count):
+        return [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count]
+
+    seen = range(0, n, 2)
+    assert vocab["words"] == ranked(Counter(w for i in seen for w in words(i)), 2)
+    assert vocab["categories"] == ranked(Counter(c for i in seen for c in labels_of(i)), 1)
+
+    def padded(bag, vocabulary, width):
+        index = {w: j + 1 for j, w in enumerate(vocabulary)}
+        ids = [index[w] for w in dict.fromkeys(bag) if w in index][:width]
+        return ids + [0] * (width - len(ids))
+
+    for i in range(n):
+        assert features["words"][i].tolist() == padded(words(i), vocab["words"], 4), (title[i], text[i])
+        assert features["categories"][i].tolist() == padded(labels_of(i), vocab["categories"], 3), categories[i]
+    # Items encoded later under the fitted vocabularies (as new items are) get the same rows.
+    again = encode_items(items.iloc[::-1].reset_index(drop=True), np.zeros(n), vocab, config)
+    assert torch_equal(again["words"].flip(0), features["words"])
+    assert torch_equal(again["categories"].flip(0), features["categories"])
+    # Read back from a file in several parts, the text columns are chunked Arrow arrays: the same rows.
+    items.to_parquet(tmp_path / "items.parquet", row_group_size=64)
+    from_file, _ = build_item_features(pd.read_parquet(tmp_path / "items.parquet"), train, config)
+    assert all(torch_equal(from_file[name], features[name]) for name in ("words", "categories"))
+
+
+def torch_equal(a, b) -> bool:
+    return bool((a == b).all())
 
 
 def test_vocabularies_fitted_on_training_items_only():

@@ -7,17 +7,21 @@ id matrices where 0 means "nothing", categorical values are ids where 0 means "u
 
 from __future__ import annotations
 
-import re
 from collections import Counter
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.data.schema import dense_columns
 
-_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)  # runs of letters: numbers say little in titles
+# What separates words: anything but letters and the numerals that are not digits (Python's
+# `[^\W\d_]+`, runs of letters, in RE2's terms): numbers say little in titles.
+_NOT_A_LETTER = r"[^\p{L}\p{Nl}\p{No}]+"
 
 
 class FeatureConfig(BaseModel):
@@ -29,8 +33,18 @@ class FeatureConfig(BaseModel):
     max_categories: int = Field(8, ge=1, description="category labels kept per item")
 
 
-def tokenize(text: str) -> list[str]:
-    return [t.lower() for t in _TOKEN.findall(text)]
+class Bags(NamedTuple):
+    """Every item's bag of strings (words or labels), flat in item order, with no Python object per entry.
+
+    `item[j]` is the item of entry j (non-decreasing), `code[j]` its index in `names`, the distinct strings."""
+
+    item: np.ndarray
+    code: np.ndarray
+    names: list[str]
+
+    def first_in_item(self) -> np.ndarray:
+        """True at each string's first entry in its item's bag."""
+        return ~pd.Series(self.item * max(len(self.names), 1) + self.code).duplicated().to_numpy()
 
 
 def build_item_features(
@@ -46,10 +60,10 @@ def build_item_features(
     seen[train["item"].to_numpy()] = True
     degree = np.bincount(train["item"].to_numpy(), minlength=n)
 
-    # Each item's bags are built once: rebuilding the list per item made this step quadratic.
+    # Each item's bags are built once, for the vocabularies and the encoding alike.
     categories, words = _categories(items), _words(items)
-    category_vocab = _vocabulary((categories[i] for i in np.flatnonzero(seen)), min_count=1)
-    word_vocab = _vocabulary((set(words[i]) for i in np.flatnonzero(seen)), min_count=config.min_token_count)
+    category_vocab = _vocabulary(categories, seen[categories.item], min_count=1)
+    word_vocab = _vocabulary(words, seen[words.item] & words.first_in_item(), min_count=config.min_token_count)
     year_counts = Counter(int(y) for y in items["year"].to_numpy()[seen] if y > 0)
     vocabulary: dict[str, list] = {
         "categories": category_vocab,
@@ -62,7 +76,7 @@ def build_item_features(
         fitted = values[seen] if seen.any() else np.zeros((1, len(dense)), np.float32)
         vocabulary["dense_mean"] = fitted.mean(axis=0).tolist()
         vocabulary["dense_std"] = np.maximum(fitted.std(axis=0), 1e-6).tolist() if seen.any() else [1.0] * len(dense)
-    return encode_items(items, degree, vocabulary, config), vocabulary
+    return _encode(items, categories, words, degree, vocabulary, config), vocabulary
 
 
 def encode_items(
@@ -73,13 +87,24 @@ def encode_items(
     Labels, words and years outside the vocabulary become "unknown"; dense vectors are scaled with the
     training items' mean and deviation, so a new item lands where the model expects its kind of item.
     """
+    return _encode(items, _categories(items), _words(items), degree, vocabulary, config)
+
+
+def _encode(
+    items: pd.DataFrame,
+    categories: Bags,
+    words: Bags,
+    degree: np.ndarray,
+    vocabulary: dict[str, list],
+    config: FeatureConfig,
+) -> dict[str, torch.Tensor]:
     features = {
-        "categories": _padded_ids(_categories(items), vocabulary["categories"], config.max_categories),
+        "categories": _padded_ids(categories, len(items), vocabulary["categories"], config.max_categories),
         # -1 (not in the vocabulary) + 1 = 0, the "unknown year" id
         "year": torch.as_tensor(
             pd.Index(vocabulary["years"]).get_indexer(items["year"].to_numpy()) + 1, dtype=torch.long
         ),
-        "words": _padded_ids(_words(items), vocabulary["words"], config.max_tokens),
+        "words": _padded_ids(words, len(items), vocabulary["words"], config.max_tokens),
         "log_degree": torch.as_tensor(np.log1p(np.asarray(degree, dtype=np.float32))[:, None]),
     }
     dense = dense_columns(items)
@@ -106,26 +131,56 @@ def feature_sizes(features: dict[str, torch.Tensor], vocabulary: dict[str, list]
     }
 
 
-def _categories(items: pd.DataFrame) -> list[list[str]]:
-    return [[c for c in s.split("|") if c] for s in items["categories"]]
+def _categories(items: pd.DataFrame) -> Bags:
+    """The non-empty `|`-separated labels of each item, as written."""
+    return _bags(pc.split_pattern(_strings(items["categories"]), "|"), lower=False)
 
 
-def _words(items: pd.DataFrame) -> list[list[str]]:
-    return [tokenize(f"{t} {x}") for t, x in zip(items["title"], items["text"], strict=True)]
+def _words(items: pd.DataFrame) -> Bags:
+    """The lower-cased runs of letters of each item's title, then its text."""
+    text = pc.binary_join_element_wise(_strings(items["title"]), _strings(items["text"]), " ")
+    return _bags(pc.split_pattern_regex(text, _NOT_A_LETTER), lower=True)
 
 
-def _vocabulary(bags, min_count: int) -> list[str]:
-    counts: Counter[str] = Counter()
-    for bag in bags:
-        counts.update(bag)
-    # Sorted by descending count then name, so the same data always gives the same ids.
-    return [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count]
+def _strings(column: pd.Series) -> pa.Array:
+    strings = pa.array(column.astype(str), type=pa.string())  # chunked when read from a file in parts
+    return strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
 
 
-def _padded_ids(bags: list[list[str]], vocab: list[str], width: int) -> torch.Tensor:
-    index = {w: i + 1 for i, w in enumerate(vocab)}
-    out = np.zeros((len(bags), width), dtype=np.int64)
-    for row, bag in enumerate(bags):
-        ids = [index[w] for w in dict.fromkeys(bag) if w in index][:width]
-        out[row, : len(ids)] = ids
+def _bags(split: pa.Array, lower: bool) -> Bags:
+    """Bags from split strings: empty pieces dropped, the rest dictionary-encoded by Arrow, so only the
+    distinct strings become Python strings (and are lower-cased by Python, whose rules the model's
+    vocabularies were always built with)."""
+    pieces, item = pc.list_flatten(split), pc.list_parent_indices(split)
+    keep = pc.greater(pc.binary_length(pieces), 0)
+    encoded = pc.dictionary_encode(pieces.filter(keep))
+    code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = encoded.dictionary.to_pylist()
+    if lower:  # strings equal once lower-cased become one
+        merged, names = pd.factorize(pd.Series([name.lower() for name in names], dtype=object))
+        code, names = merged[code], list(names)
+    return Bags(item.filter(keep).to_numpy(zero_copy_only=False).astype(np.int64), code, names)
+
+
+def _vocabulary(bags: Bags, counted: np.ndarray, min_count: int) -> list[str]:
+    """The strings of the `counted` entries with at least `min_count` of them, by descending count then
+    name, so the same data always gives the same ids."""
+    counts = np.bincount(bags.code[counted], minlength=len(bags.names))
+    kept = [(-int(counts[c]), bags.names[c]) for c in np.flatnonzero(counts >= min_count)]
+    return [name for _, name in sorted(kept)]
+
+
+def _padded_ids(bags: Bags, n_items: int, vocab: list[str], width: int) -> torch.Tensor:
+    """Each item's first `width` distinct strings that are in `vocab`, as 1-based ids padded with 0."""
+    vocab_id = pd.Index(vocab, dtype=object).get_indexer(pd.Index(bags.names, dtype=object)) + 1
+    ids = vocab_id[bags.code]
+    keep = bags.first_in_item() & (ids > 0)
+    item, ids = bags.item[keep], ids[keep]
+    # Position of each kept entry within its item: its index minus the index of its item's first entry.
+    entry = np.arange(len(item))
+    starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
+    position = entry - np.repeat(starts, np.diff(np.r_[starts, len(item)]))
+    inside = position < width
+    out = np.zeros((n_items, width), dtype=np.int64)
+    out[item[inside], position[inside]] = ids[inside]
     return torch.as_tensor(out)
