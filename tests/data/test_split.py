@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 
 from pinsage.data.split import hold_out_items, split_by_time, split_last
@@ -61,3 +62,32 @@ def test_item_hold_out_removes_items_entirely_and_reindexes_the_rest():
     again = hold_out_items(events, items, users, fraction=0.3, seed=0)
     assert again.held_out_items.equals(held.held_out_items)
     assert hold_out_items(events, items, users, fraction=0.0, seed=0).interactions.equals(events)
+
+
+def test_the_split_on_many_users_with_ties_matches_its_definition():
+    """Per user, by time then source order: last = test (two or more events), second-to-last = validation
+    (three or more), the rest train. The reference ranks each user's events one user at a time."""
+    rng = np.random.default_rng(0)
+    n = 3_000
+    events = frame(
+        {"user": rng.integers(0, 400, n), "item": np.arange(n), "timestamp": rng.integers(0, 6, n)}  # many ties
+    )
+    train, val, test = split_by_time(events)
+    expected = {"train": set(), "val": set(), "test": set()}
+    for _, group in events.groupby("user"):
+        latest_first = group.iloc[::-1].sort_values("timestamp", kind="stable", ascending=False)["item"].tolist()
+        if len(latest_first) >= 2:
+            expected["test"].add(latest_first.pop(0))
+        if len(latest_first) >= 2:
+            expected["val"].add(latest_first.pop(0))
+        expected["train"].update(latest_first)
+    assert set(train["item"]) == expected["train"] and len(train) == len(expected["train"])
+    assert set(val["item"]) == expected["val"] and len(val) == len(expected["val"])
+    assert set(test["item"]) == expected["test"] and len(test) == len(expected["test"])
+    earlier, last = split_last(events)
+    assert set(last["item"]) == expected["test"] and len(earlier) + len(last) == n
+
+
+def test_no_events_split_into_empty_tables():
+    assert all(part.empty for part in split_by_time(frame([])))
+    assert all(part.empty for part in split_last(frame([])))

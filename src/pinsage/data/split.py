@@ -50,8 +50,11 @@ def _positions_from_end(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray,
     """Events sorted by user then time (stable: ties keep source order), each event's position from
     its user's latest (0 = latest), and its user's event count."""
     events = events.iloc[np.lexsort((events["timestamp"].to_numpy(), events["user"].to_numpy()))]
-    position_from_end = events.groupby("user", sort=False).cumcount(ascending=False).to_numpy()
-    per_user = events.groupby("user", sort=False)["item"].transform("size").to_numpy()
+    # Each user's events are now one run: counted from the run's boundaries, without a hash per event.
+    user = events["user"].to_numpy()
+    bounds = np.r_[0, np.flatnonzero(user[1:] != user[:-1]) + 1, len(user)] if len(user) else np.zeros(1, np.int64)
+    per_user = np.repeat(np.diff(bounds), np.diff(bounds))
+    position_from_end = np.repeat(bounds[1:], np.diff(bounds)) - 1 - np.arange(len(user))
     return events, position_from_end, per_user
 
 
