@@ -1,6 +1,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import pinsage
@@ -33,3 +34,12 @@ def test_the_code_digest_follows_every_source_file_of_the_package(tmp_path):
     edited.write_text((package / "model" / "pinsage.py").read_text())
     (copy / "graph" / "sampling.py").rename(copy / "graph" / "sampling_renamed.py")
     assert code_digest(copy) != code_digest(package)
+
+
+def test_the_fingerprint_reads_arrays_in_place_and_tells_their_type_and_shape_apart():
+    column = np.arange(12, dtype=np.int64)
+    assert fingerprint({}, {"x": column}) == fingerprint({}, {"x": torch.arange(12)})
+    assert fingerprint({}, {"x": column}) != fingerprint({}, {"x": column.astype(np.int32)})
+    assert fingerprint({}, {"x": column}) != fingerprint({}, {"x": column.reshape(3, 4)})
+    strided = torch.arange(12).reshape(3, 4).T
+    assert fingerprint({}, {"x": strided}) == fingerprint({}, {"x": strided.contiguous()})

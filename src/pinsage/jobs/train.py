@@ -102,8 +102,8 @@ def fit(
             "warm_start_from": started_from,
         },
         {
-            "train": torch.tensor(inputs.train_interactions[["user", "item", "timestamp"]].to_numpy()),
-            "val": torch.tensor(inputs.val_interactions[["user", "item"]].to_numpy()),
+            **{f"train_{c}": inputs.train_interactions[c].to_numpy() for c in ("user", "item", "timestamp")},
+            **{f"val_{c}": inputs.val_interactions[c].to_numpy() for c in ("user", "item")},
             **inputs.features,
         },
     )
