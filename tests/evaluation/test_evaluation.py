@@ -151,14 +151,18 @@ def test_exact_top_k_over_chunks_equals_one_sort():
 
 def test_many_users_are_evaluated_on_a_fixed_seeded_sample():
     rng = np.random.default_rng(0)
-    n_users, n_items = 400, 30
+    n_users, n_items = 410, 30  # users 400-409 have a held-out item but no history: not eligible
     train = pd.DataFrame(
-        {"user": np.repeat(np.arange(n_users), 3), "item": rng.integers(0, n_items, 3 * n_users), "timestamp": 0}
+        {
+            "user": np.repeat(np.arange(400), 3),
+            "item": rng.integers(0, n_items, 1200),
+            "timestamp": rng.integers(0, 3, 1200),
+        }
     )
-    held_out = pd.DataFrame({"user": np.arange(n_users), "item": rng.integers(0, n_items, n_users), "timestamp": 1})
+    held_out = pd.DataFrame({"user": np.arange(n_users), "item": rng.integers(0, n_items, n_users), "timestamp": 5})
     sampled = EvaluationQueries(train, held_out, n_users, n_items, max_users=100, seed=3)
     again = EvaluationQueries(train, held_out, n_users, n_items, max_users=100, seed=3)
-    assert len(sampled) == 100 and sampled.eligible == n_users
+    assert len(sampled) == 100 and sampled.eligible == 400 and sampled.users.max() < 400
     assert sampled.users.tolist() == again.users.tolist()  # the same users for every method and epoch
     assert len(set(sampled.users.tolist())) == 100
     everyone = EvaluationQueries(train, held_out, n_users, n_items)
@@ -166,8 +170,12 @@ def test_many_users_are_evaluated_on_a_fixed_seeded_sample():
     full_ranks = dict(zip(everyone.users.tolist(), ranks(PopularityScorer(train, n_items), everyone), strict=True))
     sample_ranks = ranks(PopularityScorer(train, n_items), sampled)
     assert sample_ranks.tolist() == [full_ranks[u] for u in sampled.users.tolist()]
+    # Each query is the user's latest history item, by time then source order.
+    latest = {u: g.sort_values("timestamp", kind="stable")["item"].iloc[-1] for u, g in train.groupby("user")}
+    assert sampled.queries.tolist() == [latest[u] for u in sampled.users.tolist()]
+    assert everyone.queries.tolist() == [latest[u] for u in everyone.users.tolist()]
     figures = evaluate(PopularityScorer(train, n_items), sampled, k=10)
-    assert figures["users"] == 100 and figures["eligible_users"] == n_users
+    assert figures["users"] == 100 and figures["eligible_users"] == 400
 
 
 def embeddings_frame(vectors: list[list[float]]) -> pd.DataFrame:
