@@ -96,8 +96,15 @@ def test_added_items_embedded_from_the_trained_layer_tables_match_a_full_pass(wo
     every = embed_with_new_items(model, attached, world["trained"], chunk_size=50)
     earlier = layer_tables(model, world["features"], *world["neighbourhoods"].values(), chunk_size=50)
     assert len(earlier) == 2 and all(len(t) == n for t in earlier)  # projection and conv 1 of 2
-    added = embed_added_items(model, earlier, *new_item_inputs(attached, world["trained"]), chunk_size=7)
+    before = [table.clone() for table in earlier]
+    inputs = new_item_inputs(attached, world["trained"])
+    added = embed_added_items(model, earlier, *inputs, chunk_size=7)
     torch.testing.assert_close(added, every[n:])
+    # The trained tables are read, never written: every snapshot reuses them.
+    assert all(torch.equal(a, b) for a, b in zip(earlier, before, strict=True))
+    features, neighbours, weights = inputs
+    none = embed_added_items(model, earlier, {k: v[:0] for k, v in features.items()}, neighbours[:0], weights[:0])
+    assert none.shape == (0, every.shape[1])
 
 
 def test_new_items_are_encoded_with_the_trained_vocabularies(world):

@@ -2,7 +2,8 @@
 
 Instead of sampling a computation tree per item (which recomputes shared neighbours again and again),
 compute layer 0 for every item once, then each next layer for every item from the previous layer's
-table. Every node is computed exactly once per layer; memory is bounded by the chunk size. Each step
+table. Every node is computed exactly once per layer; beyond the tables themselves (one [n_items, dim]
+float table per layer, written in place chunk by chunk), memory is bounded by the chunk size. Each step
 is a pure function of a chunk of rows (`_convolve`), so it maps directly onto a cluster engine:
 map = project features, join = gather neighbour rows, group-by = pool per node.
 
@@ -11,6 +12,8 @@ computing those again (`embed_added_items`): an earlier item's neighbourhood nev
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -35,14 +38,12 @@ def layer_tables(
     model.eval()
     offset = len(earlier[0]) if earlier else 0
     n_items = neighbours.shape[0]
-    h = torch.cat(
-        [
-            model.project(
-                {k: v[s : s + chunk_size].to(device) for k, v in features.items()},
-                torch.arange(offset + s, offset + min(s + chunk_size, n_items), device=device),
-            ).cpu()
-            for s in range(0, n_items, chunk_size)
-        ]
+    h = _by_chunks(
+        n_items,
+        chunk_size,
+        lambda s, e: model.project(
+            {k: v[s:e].to(device) for k, v in features.items()}, torch.arange(offset + s, offset + e, device=device)
+        ),
     )
     tables = [h]
     for layer, conv in enumerate(model.convs[:-1]):
@@ -82,30 +83,53 @@ def embed_added_items(
     return _final(model, tables, earlier, neighbours, weights, chunk_size, device)
 
 
-def _final(model, tables, earlier, neighbours, weights, chunk_size, device) -> torch.Tensor:
+def _final(model, tables: list[torch.Tensor], earlier, neighbours, weights, chunk_size, device) -> torch.Tensor:
+    """The embeddings from the layer tables, which it consumes: the tables between the projection and
+    the last convolution are released once read, and the result overwrites the last convolution's."""
     projected = tables[0]
     h = projected
     if model.convs:
         last = earlier[-1] if earlier else None
         h = _convolve(model.convs[-1], tables[-1], last, neighbours, weights, chunk_size, device)
-    return torch.cat(
-        [
-            model.finish(h[s : s + chunk_size].to(device), projected[s : s + chunk_size].to(device)).cpu()
-            for s in range(0, len(projected), chunk_size)
-        ]
+    tables.clear()
+    # Each chunk reads only its own rows of h before they are overwritten.
+    return _by_chunks(
+        len(projected), chunk_size, lambda s, e: model.finish(h[s:e].to(device), projected[s:e].to(device)), out=h
     )
 
 
 def _convolve(conv, h, earlier_rows, neighbours, weights, chunk_size, device) -> torch.Tensor:
     """The next layer of the rows `h`, their neighbours read from `earlier_rows` followed by `h`."""
-    table = h if earlier_rows is None else torch.cat([earlier_rows, h])
-    return torch.cat(
-        [
-            conv(
-                h[s : s + chunk_size].to(device),
-                table[neighbours[s : s + chunk_size]].to(device),
-                weights[s : s + chunk_size].to(device),
-            ).cpu()
-            for s in range(0, len(h), chunk_size)
-        ]
+    return _by_chunks(
+        len(h),
+        chunk_size,
+        lambda s, e: conv(
+            h[s:e].to(device), _gather(earlier_rows, h, neighbours[s:e]).to(device), weights[s:e].to(device)
+        ),
     )
+
+
+def _gather(earlier_rows: torch.Tensor | None, rows: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Rows of the table `earlier_rows` followed by `rows` (without building that table: at 10M items the
+    concatenation copied gigabytes per layer)."""
+    if earlier_rows is None:
+        return rows[ids]
+    out = torch.empty((*ids.shape, rows.shape[1]), dtype=rows.dtype)
+    before = ids < len(earlier_rows)
+    out[before] = earlier_rows[ids[before]]
+    out[~before] = rows[ids[~before] - len(earlier_rows)]
+    return out
+
+
+def _by_chunks(
+    n_rows: int, chunk_size: int, rows: Callable[[int, int], torch.Tensor], out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The [n_rows, d] table whose rows s:e are `rows(s, e)`, computed chunk by chunk into one table on
+    CPU (`out` when given) instead of a list of chunks and its concatenation, which held it twice."""
+    for s in range(0, max(n_rows, 1), chunk_size):  # one empty chunk when there are no rows: its shape
+        chunk = rows(s, min(s + chunk_size, n_rows))
+        if out is None:
+            out = torch.empty((n_rows, *chunk.shape[1:]), dtype=chunk.dtype)
+        out[s : s + len(chunk)] = chunk.cpu()
+    assert out is not None
+    return out
