@@ -1,16 +1,17 @@
+import dgl
 import pandas as pd
 import torch
 
 from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
 from pinsage.data.split import split_by_time
-from pinsage.graph.build import ITEM, USER_TO_ITEM, build_graph
+from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM, build_graph, edges_by_id
 
 
 def test_graph_holds_training_edges_only():
     data = generate_world(SyntheticWorld(n_pins=100, n_boards=60, n_topics=5, dense_dim=0))
     train, val, test = split_by_time(data.interactions)
     graph = build_graph(train, len(data.users), len(data.items))
-    users, items = graph.edges(etype=USER_TO_ITEM)
+    users, items = edges_by_id(graph, USER_TO_ITEM)
     edges = set(zip(users.tolist(), items.tolist(), strict=True))
     assert edges == set(zip(train["user"], train["item"], strict=True))
     for held_out in (val, test):
@@ -21,4 +22,22 @@ def test_graph_holds_training_edges_only():
 def test_items_without_training_edges_are_isolated():
     train = pd.DataFrame({"user": [0, 1], "item": [0, 0], "timestamp": [1, 2]})
     graph = build_graph(train, n_users=2, n_items=3)
-    assert graph.in_degrees(torch.tensor([1, 2]), etype=USER_TO_ITEM).tolist() == [0, 0]
+    assert graph.out_degrees(torch.tensor([1, 2]), etype=ITEM_TO_USER).tolist() == [0, 0]
+
+
+def test_only_the_walks_form_is_kept_and_edges_read_from_it_are_in_edge_id_order():
+    """Random walks read out-edges only: the graph keeps the CSR form alone (no COO, no CSC beside it),
+    and edge lists read from it are the ones DGL's full graph gives, edge by edge, in id order."""
+    train = pd.DataFrame({"user": [2, 0, 1, 0, 2, 2], "item": [3, 1, 0, 4, 1, 0], "timestamp": range(6)})
+    graph = build_graph(train, n_users=3, n_items=5)
+    assert graph.formats() == {"created": ["csr"], "not created": []}
+    full = dgl.heterograph(
+        {
+            (USER, USER_TO_ITEM, ITEM): (torch.tensor(train["user"]), torch.tensor(train["item"])),
+            (ITEM, ITEM_TO_USER, USER): (torch.tensor(train["item"]), torch.tensor(train["user"])),
+        },
+        num_nodes_dict={USER: 3, ITEM: 5},
+    )
+    for etype in (USER_TO_ITEM, ITEM_TO_USER):
+        for mine, theirs in zip(edges_by_id(graph, etype), full.edges(etype=etype), strict=True):
+            assert mine.tolist() == theirs.tolist()

@@ -17,7 +17,7 @@ from kedro.framework.project import configure_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from pinsage.graph.build import USER_TO_ITEM
+from pinsage.graph.build import USER_TO_ITEM, edges_by_id
 from pinsage.parameters import validate_parameters
 from pinsage.pipeline_registry import register_pipelines
 from pinsage.serving.embeddings import embedding_matrix
@@ -54,7 +54,7 @@ def test_ingest_to_graph_slice_with_sequential_runner():
     pipeline = pipelines["ingest"] + pipelines["split"] + pipelines["features"] + pipelines["graph"]
     SequentialRunner().run(pipeline, catalog)
     graph = catalog.load("training_graph")
-    users, items = graph.edges(etype=USER_TO_ITEM)
+    users, items = edges_by_id(graph, USER_TO_ITEM)
     edges = set(zip(users.tolist(), items.tolist(), strict=True))
     for held_out in ("val_interactions", "test_interactions"):
         frame = catalog.load(held_out)

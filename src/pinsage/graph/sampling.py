@@ -10,7 +10,7 @@ from __future__ import annotations
 import dgl
 import torch
 
-from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM
+from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM, edges_by_id
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.epoch import EpochSample
 from pinsage.graph.hard_negatives import curriculum_count, draw_from_band, walk_band
@@ -97,8 +97,8 @@ def item_to_user_to_item(
 
 def item_popularity_damping(graph: dgl.DGLGraph, alpha: float) -> torch.Tensor:
     """Edge weights deg(item)^-alpha on user→item edges, for walks that favour less popular items."""
-    degree = graph.in_degrees(etype=USER_TO_ITEM).float().clamp(min=1)
-    _, items = graph.edges(etype=USER_TO_ITEM)
+    degree = graph.out_degrees(etype=ITEM_TO_USER).float().clamp(min=1)  # its users: the edges are symmetric
+    _, items = edges_by_id(graph, USER_TO_ITEM)
     return degree[items].pow(-alpha)
 
 
@@ -122,7 +122,7 @@ class WalkEpochSampler:
         self.seed = seed
         # Only items sharing a user with another item can have a positive; the others would only
         # ever walk back to themselves.
-        users, items = graph.edges(etype=USER_TO_ITEM)
+        users, items = edges_by_id(graph, USER_TO_ITEM)
         shared = graph.out_degrees(users, etype=USER_TO_ITEM) > 1
         self._edge_items = items[shared]
         self._walkable_items = torch.unique(self._edge_items)
