@@ -9,6 +9,11 @@ and `--batches` per epoch. A profiling hook records every node's seconds and its
 (sampled every 20 ms while it runs). Printed per size: each node's seconds and peak GB, each epoch's
 training pairs/s and the share of it spent sampling (pairs and hard negatives); then each node's growth
 in time from one size to the next. `--smoke` runs two tiny worlds in seconds (the test suite runs it).
+
+A 10M run takes hours: `--keep DIR` keeps each size's scratch project in DIR, and `--resume PROJECT
+--from-node NODE --pins N` runs a kept project's pipeline again from NODE (after a failure, or after a
+change to the code of the later nodes), profiling those nodes only. `--set KEY=VALUE` changes a
+parameter for every size.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,8 +65,9 @@ class NodeProfiler:
         self.nodes[node.name] = {"seconds": seconds, "peak_gb": max(self._peak, self.resident_bytes()) / 2**30}
 
 
-def run_one(n_pins: int, epochs: int, batches: int, smoke: bool) -> dict:
-    """One train run at `n_pins` in a scratch project; returns the profile as a dict."""
+def run_one(args: argparse.Namespace, n_pins: int) -> dict:
+    """One train run at `n_pins` (in a scratch project, or from `--from-node` in `--resume`'s project);
+    returns the profile as a dict."""
     from kedro.framework.hooks import hook_impl
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
@@ -70,26 +78,37 @@ def run_one(n_pins: int, epochs: int, batches: int, smoke: bool) -> dict:
         before_node_run = hook_impl(NodeProfiler.before_node_run)
         after_node_run = hook_impl(NodeProfiler.after_node_run)
 
-    project = Path(tempfile.mkdtemp(prefix=f"scale-{n_pins}-"))
-    try:
+    if args.resume:
+        project = Path(args.resume)
+    else:
+        project = Path(tempfile.mkdtemp(prefix=f"scale-{n_pins}-", dir=args.keep))
         shutil.copytree(ROOT / "conf" / "base", project / "conf" / "base")
         (project / "conf" / "local").mkdir()
         shutil.copy(ROOT / "pyproject.toml", project)
         (project / "src").mkdir()
+    print(f"project: {project}", file=sys.stderr, flush=True)
+    try:
         params = {
             "data": {"synthetic": {"n_pins": n_pins, "n_boards": n_pins * 2 // 5, "saves_per_board": 25.0}},
-            "training": {"epochs": epochs, "batches_per_epoch": batches},
+            "training": {"epochs": args.epochs, "batches_per_epoch": args.batches},
         }
-        if smoke:
+        if args.smoke:
             params["training"].update(batch_size=32, num_negatives=20)
             params["neighbourhood"] = {"inference_random_walks": 10}
+        for setting in args.set:
+            key, value = setting.split("=", 1)
+            *sections, name = key.split(".")
+            target = params
+            for section in sections:
+                target = target.setdefault(section, {})
+            target[name] = yaml.safe_load(value)
         bootstrap_project(project)
         profiler = Hook()
         started = time.perf_counter()
         with KedroSession.create(project_path=project, runtime_params=params) as session:
             # The project's own hooks (settings.HOOKS) stay; the profiler is added beside them.
             session._hook_manager.register(profiler)
-            session.run(pipeline_name="train")
+            session.run(pipeline_name="train", from_nodes=[args.from_node] if args.from_node else None)
             context = session.load_context()
             history = context.catalog.load("training_history")
             # The run's own training settings (a dict or the validated model, whichever the context holds).
@@ -108,7 +127,8 @@ def run_one(n_pins: int, epochs: int, batches: int, smoke: bool) -> dict:
             ],
         }
     finally:
-        shutil.rmtree(project, ignore_errors=True)
+        if not (args.keep or args.resume):
+            shutil.rmtree(project, ignore_errors=True)
 
 
 def main() -> None:
@@ -116,15 +136,22 @@ def main() -> None:
     parser.add_argument("--pins", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batches", type=int, default=300, help="minibatches per epoch")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="e.g. training.processes=2")
+    parser.add_argument("--keep", metavar="DIR", help="make the scratch projects in DIR and keep them")
+    parser.add_argument("--resume", metavar="PROJECT", help="a kept project: run its train pipeline from --from-node")
+    parser.add_argument("--from-node", help="with --resume: the first node to run (e.g. train_pinsage)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run on two tiny synthetic worlds")
     args = parser.parse_args()
+    if bool(args.resume) != bool(args.from_node) or (args.resume and not args.one and len(args.pins) != 1):
+        parser.error("--resume and --from-node go together, with the one size the project was made with (--pins N)")
     if args.smoke:
-        args.pins, args.epochs, args.batches = [300, 600], 2, 2
+        args.pins, args.epochs, args.batches = ([600] if args.resume else [300, 600]), 2, 2
     if args.one:
-        print(json.dumps(run_one(args.one, args.epochs, args.batches, args.smoke)))
+        print(json.dumps(run_one(args, args.one)))
         return
     rows = []
+    passed = [f"--{name.replace('_', '-')}={value}" for name, value in vars(args).items() if name in OPTIONS and value]
     for n in args.pins:
         command = [
             sys.executable,
@@ -136,16 +163,19 @@ def main() -> None:
             "--batches",
             str(args.batches),
         ]
+        command += passed + (["--set", *args.set] if args.set else []) + (["--smoke"] if args.smoke else [])
         out = subprocess.run(
-            command + (["--smoke"] if args.smoke else []),
-            check=True,
+            command,
             capture_output=True,
             text=True,
             env=dict(os.environ, TQDM_DISABLE="1", MPLBACKEND="Agg"),
         )
+        if out.returncode != 0:
+            sys.exit(f"the run at {n:,} pins failed:\n{out.stderr[-5000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[-1]
-        print(f"\n{n:,} pins: the train pipeline took {r['total_seconds']:.0f} s")
+        resumed = f" from {args.from_node} in {args.resume}" if args.resume else ""
+        print(f"\n{n:,} pins: the train pipeline{resumed} took {r['total_seconds']:.0f} s")
         print(f"  {'node':<34}{'seconds':>10}{'peak GB':>9}")
         for name, node in r["nodes"].items():
             print(f"  {name:<34}{node['seconds']:>10.2f}{node['peak_gb']:>9.2f}")
@@ -164,6 +194,10 @@ def main() -> None:
             f"\ngrowth x{larger['pins'] / smaller['pins']:.0f} pins: "
             + ", ".join(f"{name} x{g:.1f}" for name, g in sorted(growth.items(), key=lambda kv: -kv[1]))
         )
+
+
+# Options handed on to each size's process.
+OPTIONS = ("keep", "resume", "from_node")
 
 
 if __name__ == "__main__":
