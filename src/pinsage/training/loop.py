@@ -176,7 +176,11 @@ def train_loop(
         )
         score = record.get(f"val_{monitor}", -record["loss"])
         if score > state["best_score"]:
-            state.update(best_score=score, best_epoch=epoch + 1, best_state=copy.deepcopy(model.state_dict()))
+            # Copied into the kept tensors, not into new ones beside them: at 10M items the ID table alone
+            # is 2.3 GB, and a second copy at an epoch's end ran a 24 GB machine out of memory.
+            for name, tensor in model.state_dict().items():
+                state["best_state"][name].copy_(tensor)
+            state.update(best_score=score, best_epoch=epoch + 1)
         elif epoch + 1 - state["best_epoch"] >= config.patience:
             log.info("early stop: no better validation %s for %d epochs", monitor, config.patience)
             state["stopped"] = True
