@@ -11,8 +11,8 @@ training pairs/s and the share of it spent sampling (pairs and hard negatives); 
 in time from one size to the next. `--smoke` runs two tiny worlds in seconds (the test suite runs it).
 
 A 10M run takes hours: `--keep DIR` keeps each size's scratch project in DIR, and `--resume PROJECT
---from-node NODE --pins N` runs a kept project's pipeline again from NODE (after a failure, or after a
-change to the code of the later nodes), profiling those nodes only. `--set KEY=VALUE` changes a
+--nodes NODE [NODE ...] --pins N` runs those nodes of a kept project's `train` pipeline again (after a
+failure, or after a change to their code), profiling them only. `--set KEY=VALUE` changes a
 parameter for every size.
 """
 
@@ -66,8 +66,8 @@ class NodeProfiler:
 
 
 def run_one(args: argparse.Namespace, n_pins: int) -> dict:
-    """One train run at `n_pins` (in a scratch project, or from `--from-node` in `--resume`'s project);
-    returns the profile as a dict."""
+    """One train run at `n_pins` (in a scratch project, or `--nodes` of `--resume`'s project); returns the
+    profile as a dict."""
     from kedro.framework.hooks import hook_impl
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
@@ -108,7 +108,7 @@ def run_one(args: argparse.Namespace, n_pins: int) -> dict:
         with KedroSession.create(project_path=project, runtime_params=params) as session:
             # The project's own hooks (settings.HOOKS) stay; the profiler is added beside them.
             session._hook_manager.register(profiler)
-            session.run(pipeline_name="train", from_nodes=[args.from_node] if args.from_node else None)
+            session.run(pipeline_name="train", node_names=args.nodes)
             context = session.load_context()
             history = context.catalog.load("training_history")
             # The run's own training settings (a dict or the validated model, whichever the context holds).
@@ -138,20 +138,20 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="minibatches per epoch")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="e.g. training.processes=2")
     parser.add_argument("--keep", metavar="DIR", help="make the scratch projects in DIR and keep them")
-    parser.add_argument("--resume", metavar="PROJECT", help="a kept project: run its train pipeline from --from-node")
-    parser.add_argument("--from-node", help="with --resume: the first node to run (e.g. train_pinsage)")
+    parser.add_argument("--resume", metavar="PROJECT", help="a kept project: run --nodes of its train pipeline")
+    parser.add_argument("--nodes", nargs="+", metavar="NODE", help="with --resume: the nodes to run again")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run on two tiny synthetic worlds")
     args = parser.parse_args()
-    if bool(args.resume) != bool(args.from_node) or (args.resume and not args.one and len(args.pins) != 1):
-        parser.error("--resume and --from-node go together, with the one size the project was made with (--pins N)")
+    if bool(args.resume) != bool(args.nodes) or (args.resume and not args.one and len(args.pins) != 1):
+        parser.error("--resume and --nodes go together, with the one size the project was made with (--pins N)")
     if args.smoke:
         args.pins, args.epochs, args.batches = ([600] if args.resume else [300, 600]), 2, 2
     if args.one:
         print(json.dumps(run_one(args, args.one)))
         return
     rows = []
-    passed = [f"--{name.replace('_', '-')}={value}" for name, value in vars(args).items() if name in OPTIONS and value]
+    passed = [f"--{name}={value}" for name, value in vars(args).items() if name in OPTIONS and value]
     for n in args.pins:
         command = [
             sys.executable,
@@ -163,7 +163,10 @@ def main() -> None:
             "--batches",
             str(args.batches),
         ]
-        command += passed + (["--set", *args.set] if args.set else []) + (["--smoke"] if args.smoke else [])
+        command += (
+            passed + (["--nodes", *args.nodes] if args.nodes else []) + (["--set", *args.set] if args.set else [])
+        )
+        command += ["--smoke"] if args.smoke else []
         out = subprocess.run(
             command,
             capture_output=True,
@@ -174,7 +177,7 @@ def main() -> None:
             sys.exit(f"the run at {n:,} pins failed:\n{out.stderr[-5000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[-1]
-        resumed = f" from {args.from_node} in {args.resume}" if args.resume else ""
+        resumed = f" ({', '.join(args.nodes)} of {args.resume})" if args.resume else ""
         print(f"\n{n:,} pins: the train pipeline{resumed} took {r['total_seconds']:.0f} s")
         print(f"  {'node':<34}{'seconds':>10}{'peak GB':>9}")
         for name, node in r["nodes"].items():
@@ -197,7 +200,7 @@ def main() -> None:
 
 
 # Options handed on to each size's process.
-OPTIONS = ("keep", "resume", "from_node")
+OPTIONS = ("keep", "resume")
 
 
 if __name__ == "__main__":

@@ -49,31 +49,20 @@ def test_benchmark_runs_in_smoke_mode(script, tmp_path):
         assert (tmp_path / "ablation.md").exists() and (tmp_path / "ablation.png").exists()
 
 
-def test_a_kept_scale_run_resumes_from_a_node(tmp_path):
-    """`scale.py --keep` keeps the scratch projects; `--resume --from-node` reruns one from a node."""
-    run = ["--smoke", "--keep", str(tmp_path)]
+def test_a_kept_scale_run_runs_again_from_chosen_nodes(tmp_path):
+    """`scale.py --keep` keeps the scratch projects; `--resume --nodes` runs some of their nodes again."""
     env = dict(os.environ, TQDM_DISABLE="1", MPLBACKEND="Agg")
-    script = str(PROJECT_ROOT / "benchmarks" / "scale.py")
-    first = subprocess.run([sys.executable, script, *run], capture_output=True, text=True, timeout=300, env=env)
+    script = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "scale.py"), "--smoke"]
+    first = subprocess.run([*script, "--keep", str(tmp_path)], capture_output=True, text=True, timeout=300, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     (project,) = tmp_path.glob("scale-600-*")
     again = subprocess.run(
-        [
-            sys.executable,
-            script,
-            "--smoke",
-            "--resume",
-            str(project),
-            "--from-node",
-            "build_faiss_index",
-            "--pins",
-            "600",
-        ],
+        [*script, "--resume", str(project), "--pins", "600", "--nodes", "build_faiss_index", "evaluate_recall"],
         capture_output=True,
         text=True,
         timeout=300,
         env=env,
     )
     assert again.returncode == 0, again.stderr[-3000:]
-    assert f"from build_faiss_index in {project}" in again.stdout
-    assert "build_faiss_index" in again.stdout and "train_pinsage" not in again.stdout
+    assert f"(build_faiss_index, evaluate_recall of {project})" in again.stdout
+    assert "evaluate_recall " in again.stdout and "train_pinsage" not in again.stdout

@@ -192,29 +192,22 @@ def test_a_warm_start_keeps_its_starting_weights_when_no_epoch_beats_them(world)
         torch.testing.assert_close(result.state_dict[name], tensor, rtol=0, atol=0)
 
 
-def test_the_best_epochs_weights_are_returned_and_loaded_when_a_later_epoch_is_worse(world, one_thread):
-    config = TrainConfig(epochs=3, batches_per_epoch=4, batch_size=32, num_negatives=20, seed=0)
-    scores = iter([0.1, 0.5, 0.3])
-    result = train_loop(
-        fresh_model(world, 8),
-        world.inputs.features,
-        make_sampler(world, config),
-        config,
-        validate=lambda m: {"hits@10": next(scores)},
-    )
-    two = config.model_copy(update={"epochs": 2})
-    rising = iter([0.1, 0.5])
-    after_two = train_loop(
-        fresh_model(world, 8),
-        world.inputs.features,
-        make_sampler(world, two),
-        two,
-        validate=lambda m: {"hits@10": next(rising)},
-    )
-    assert after_two.best_epoch == 2
-    assert result.best_epoch == 2
-    for name, tensor in after_two.state_dict.items():
-        torch.testing.assert_close(result.state_dict[name], tensor, rtol=0, atol=0)
+def test_the_best_epochs_weights_are_returned_when_a_later_epoch_is_worse(world, one_thread):
+    def train(epochs: int, scores: list[float]):
+        config = TrainConfig(epochs=epochs, batches_per_epoch=4, batch_size=32, num_negatives=20, seed=0)
+        validation = iter(scores)
+        return train_loop(
+            fresh_model(world, 8),
+            world.inputs.features,
+            make_sampler(world, config),
+            config,
+            validate=lambda m: {"hits@10": next(validation)},
+        )
+
+    worse_last, two_epochs = train(3, [0.1, 0.5, 0.3]), train(2, [0.1, 0.5])
+    assert worse_last.best_epoch == two_epochs.best_epoch == 2
+    for name, tensor in two_epochs.state_dict.items():
+        torch.testing.assert_close(worse_last.state_dict[name], tensor, rtol=0, atol=0)
 
 
 def test_a_non_finite_loss_stops_training_naming_the_batch_and_the_feature(world):
