@@ -144,9 +144,15 @@ def test_index_recall_is_one_for_an_exact_index_and_low_for_another_one():
 def test_exact_top_k_over_chunks_equals_one_sort():
     from pinsage.serving.index import exact_top_k
 
-    x = np.random.default_rng(1).normal(size=(50, 4)).astype(np.float32)
-    whole = np.argsort(-(x[:5] @ x.T), axis=1, kind="stable")[:, :6]
-    np.testing.assert_array_equal(exact_top_k(x[:5], x, 6, chunk_size=7), whole)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 4)).astype(np.float32)
+    x[rng.integers(0, 50, 30)] = x[rng.integers(0, 50, 30)]  # repeated rows: many exactly equal scores
+    x[40:] = 0.0  # and ten rows scoring 0 for every query
+    scores = x[:12] @ x.T
+    for k in (1, 6, 15, 50, 60):
+        whole = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        for chunk in (3, 7, 50):
+            np.testing.assert_array_equal(exact_top_k(x[:12], x, k, chunk_size=chunk), whole)
 
 
 def test_many_users_are_evaluated_on_a_fixed_seeded_sample():

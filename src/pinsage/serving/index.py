@@ -90,17 +90,35 @@ def index_recall(index: faiss.Index, embeddings: np.ndarray, k: int, queries: in
 
 
 def exact_top_k(queries: np.ndarray, vectors: np.ndarray, k: int, chunk_size: int = 262_144) -> np.ndarray:
-    """The k rows of `vectors` with the largest inner product with each query, best first; scored one
-    chunk of rows at a time, so memory is queries × chunk whatever the catalogue size."""
+    """The k rows of `vectors` with the largest inner product with each query, best first, ties to the lower
+    row (as one stable sort of all scores orders them); scored one chunk of rows at a time, so memory is
+    queries × chunk whatever the catalogue size, and each chunk's best k selected without sorting it whole
+    (a whole sort per chunk took 4 minutes of the 10M evaluation)."""
     best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
     best_rows = np.zeros((len(queries), 0), dtype=np.int64)
     for start in range(0, len(vectors), chunk_size):
         scores = queries @ vectors[start : start + chunk_size].T
+        # The best so far come first: their rows are all lower than this chunk's.
         candidates = np.concatenate([best_scores, scores], axis=1)
         rows = np.concatenate(
             [best_rows, np.broadcast_to(np.arange(start, start + scores.shape[1]), scores.shape)], axis=1
         )
-        keep = np.argsort(-candidates, axis=1, kind="stable")[:, :k]
+        keep = _top_k_positions(candidates, k)
         best_scores = np.take_along_axis(candidates, keep, axis=1)
         best_rows = np.take_along_axis(rows, keep, axis=1)
     return best_rows
+
+
+def _top_k_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of each row's k largest scores, best first, ties to the earlier position: what
+    `np.argsort(-scores, axis=1, kind="stable")[:, :k]` gives, in time linear in the row's length."""
+    k = min(k, scores.shape[1])
+    if k == 0:
+        return np.zeros((len(scores), 0), dtype=np.int64)
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # each row's k-th largest score
+    above, tied = scores > kth, scores == kth
+    # The earliest of the scores equal to the k-th fill what the larger ones leave of k.
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+    positions = np.nonzero(chosen)[1].reshape(len(scores), k)
+    order = np.argsort(-np.take_along_axis(scores, positions, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(positions, order, axis=1)
