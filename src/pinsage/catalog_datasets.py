@@ -210,8 +210,9 @@ class PublishedRunDataset(AbstractDataset):
     published, loading gives None, so warm start can say so and train from scratch.
     """
 
-    def __init__(self, pointer: str, datasets: dict[str, dict], metadata: dict | None = None):
-        self._pointer = pointer
+    def __init__(self, filepath: str, datasets: dict[str, dict], metadata: dict | None = None):
+        # `filepath` (the pointer file) and not `pointer`: Kedro anchors only keys it knows to be paths.
+        self._pointer = filepath
         self._datasets = datasets
         self.metadata = metadata
 

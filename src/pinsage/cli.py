@@ -8,7 +8,6 @@ Kedro glue: the published set is loaded through the project's catalog, at the ve
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -68,7 +67,6 @@ def serve(project: Path, env: str | None, host: str | None, port: int | None) ->
         print(f"{project} is not a Kedro project (no pyproject.toml); pass --project", file=sys.stderr)
         return 2
     bootstrap_project(project)
-    os.chdir(project)  # the catalog's paths are relative to the project
     with KedroSession.create(project_path=project, env=env) as session:
         catalog = session.load_context().catalog
         config = catalog.load("params:serve")

@@ -53,7 +53,8 @@ class ValidateParameters:
     def after_context_created(self, context) -> None:
         # The raw configuration (runtime --params merged in), before Kedro builds a model for each node's
         # typed parameter: every bad parameter is reported here, in one format, naming `section.key`.
-        self._validated = validate_parameters(context.config_loader["parameters"])
+        # Relative paths among them are the project's, wherever the session was started from.
+        self._validated = validate_parameters(context.config_loader["parameters"], context.project_path)
 
     @hook_impl
     def after_catalog_created(self, catalog) -> None:

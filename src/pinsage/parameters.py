@@ -8,6 +8,7 @@ seconds and writes nothing. The validated sections are what nodes receive; no no
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -73,8 +74,24 @@ class Parameters(BaseModel):
         return self
 
 
-def validate_parameters(raw: dict) -> Parameters:
-    """The validated parameters, or a ParameterError naming every bad one as `section.key`."""
+# The parameters that name a file or folder. Relative ones are the project's: Kedro anchors the catalog's
+# paths to the project folder but leaves parameters as written, so a session started from another folder
+# (a notebook in notebooks/, a script, a scheduler's worker) would take its run lock, write its checkpoint
+# and look for the published pointer beside that folder, unseen by runs in the project.
+PROJECT_PATHS = (
+    ("data", "path"),
+    ("data", "raw_dir"),
+    ("training", "checkpoint_path"),
+    ("export", "dask_staging"),
+    ("publish", "pointer"),
+    ("retention", "trash"),
+    ("runs", "lock"),
+)
+
+
+def validate_parameters(raw: dict, project: Path | None = None) -> Parameters:
+    """The validated parameters, or a ParameterError naming every bad one as `section.key`. With
+    `project`, the relative paths of `PROJECT_PATHS` are made absolute under it."""
     try:
         parameters = Parameters.model_validate(raw)
     except ValidationError as err:
@@ -86,7 +103,18 @@ def validate_parameters(raw: dict) -> Parameters:
         raise ParameterError("export.engine: 'dask' needs the dask extra: pip install -e '.[dask]'")
     if parameters.tracking.enabled and importlib.util.find_spec("kedro_mlflow") is None:
         raise ParameterError("tracking.enabled: MLflow tracking needs the tracking extra: pip install -e '.[tracking]'")
-    return parameters
+    return parameters if project is None else _anchored(parameters, project)
+
+
+def _anchored(parameters: Parameters, project: Path) -> Parameters:
+    changed: dict[str, dict[str, str]] = {}
+    for section, name in PROJECT_PATHS:
+        value = getattr(getattr(parameters, section), name)
+        if value is not None and not Path(value).is_absolute():
+            changed.setdefault(section, {})[name] = str(Path(project).resolve() / value)
+    return parameters.model_copy(
+        update={section: getattr(parameters, section).model_copy(update=u) for section, u in changed.items()}
+    )
 
 
 def _check_device(section: str, device: str) -> None:

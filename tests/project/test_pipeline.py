@@ -154,7 +154,8 @@ def test_model_pipeline_trains_data_parallel_with_torchrun(project):
     assert [h["epoch"] for h in history] == [1, 2]
 
 
-def test_notebook_runs_on_the_published_run(trained_project, monkeypatch):
+def test_notebook_runs_on_the_published_run(trained_project, monkeypatch, tmp_path):
+    """Run from a folder outside the project, as Jupyter runs it from notebooks/."""
     project = trained_project
     import nbformat
     from nbclient import NotebookClient
@@ -163,7 +164,7 @@ def test_notebook_runs_on_the_published_run(trained_project, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the inline backend draws into the notebook
     notebook = nbformat.read(PROJECT_ROOT / "notebooks/explore_embeddings.ipynb", as_version=4)
     NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
     printed = "".join(
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
@@ -267,6 +268,43 @@ def test_runtime_params_merge_softly(trained_project):
         params = s.load_context().params
     data = params["data"]  # a validated DataConfig: Kedro instantiates the type the ingest node declares
     assert data.synthetic.n_pins == 70 and data.synthetic.n_boards == 1500 and data.source == "synthetic"
+
+
+def test_relative_path_parameters_are_the_projects_wherever_the_session_starts(trained_project, tmp_path, monkeypatch):
+    """A session started from another folder (a notebook in notebooks/, a script, a scheduler's worker) used
+    to take its run lock and write its checkpoint under that folder, where runs in the project never saw them."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from pinsage.parameters import PROJECT_PATHS, Parameters
+
+    elsewhere = tmp_path / "notebooks"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    bootstrap_project(trained_project)
+    absolute = str(tmp_path / "raw")
+    with KedroSession.create(
+        project_path=trained_project, runtime_params={"data": {"path": "incoming", "raw_dir": absolute}}
+    ) as session:
+        catalog = session.load_context().catalog
+        paths = {(s, n): getattr(catalog.load(f"params:{s}"), n) for s, n in PROJECT_PATHS}
+        # The catalog's publication pointer too (a dataset argument Kedro anchors only by the name `filepath`).
+        assert catalog.load("published_run") is not None
+    root = trained_project.resolve()
+    assert paths[("runs", "lock")] == str(root / "data/.run.lock")
+    assert paths[("training", "checkpoint_path")] == str(root / "data/06_models/training_checkpoint.pt")
+    assert paths[("data", "path")] == str(root / "incoming")
+    assert paths[("data", "raw_dir")] == absolute  # absolute paths are kept
+    assert all(Path(p).is_absolute() for p in paths.values())
+    # Every path parameter with a project default is in the list.
+    defaults = Parameters.model_validate({"publish": {"artifacts": []}})
+    named = {
+        (section, name)
+        for section in Parameters.model_fields
+        for name, value in getattr(defaults, section).model_dump().items()
+        if isinstance(value, str) and value.startswith("data/")
+    }
+    assert named <= set(PROJECT_PATHS)
 
 
 def test_bad_input_fails_clearly_and_leaves_earlier_outputs_alone(project, tmp_path):

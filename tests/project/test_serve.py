@@ -170,9 +170,11 @@ def run_serve(project: Path) -> subprocess.CompletedProcess:
 
 
 def test_refuses_to_start_without_a_servable_publication(project, tmp_path):
-    empty = run_serve(fresh_project(tmp_path / "empty"))
+    empty_project = fresh_project(tmp_path / "empty")
+    empty = run_serve(empty_project)
     assert empty.returncode == 3
-    assert "nothing is published at data/09_published/published.json: run `kedro run --pipeline=train`" in empty.stderr
+    pointer_file = empty_project.resolve() / "data/09_published/published.json"
+    assert f"nothing is published at {pointer_file}: run `kedro run --pipeline=train`" in empty.stderr
     pointer = (project / "data/09_published/published.json").read_text()
     index_version = re.search(r'"embedding_index": "([^"]+)"', pointer).group(1)
     shutil.rmtree(project / "data/07_model_output/embedding_index.faiss" / index_version)
