@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from pinsage.model.blocks import build_blocks
@@ -37,13 +38,16 @@ def test_hidden_pairs_are_masked_in_both_directions_at_every_layer():
     assert torch.equal(nodes[-1], blocks.output_items)
 
 
-def test_minibatch_embeddings_equal_layerwise_inference():
+@pytest.mark.parametrize("n_layers", [0, 1, 2, 3])
+def test_minibatch_embeddings_equal_layerwise_inference(n_layers):
+    """Chunks of 7 rows, so later chunks gather rows that earlier ones computed; the last layer is written
+    over the projection in place except with one layer, where the projection is what it gathers from."""
     neighbours, weights, features, sizes = random_world()
     torch.manual_seed(0)
-    model = PinSage(sizes, ModelConfig(hidden_dim=8, n_layers=2, final_dense=True)).eval()
+    model = PinSage(sizes, ModelConfig(hidden_dim=8, n_layers=n_layers, final_dense=True)).eval()
     full = embed_all_items(model, features, neighbours, weights, chunk_size=7)
     seeds = torch.tensor([3, 5, 11, 39])
-    blocks = build_blocks(seeds, neighbours, weights, n_layers=2)
+    blocks = build_blocks(seeds, neighbours, weights, n_layers=n_layers)
     with torch.no_grad():
         batch = model(blocks, {k: v[blocks.input_items] for k, v in features.items()})
     torch.testing.assert_close(batch, full[seeds], atol=1e-5, rtol=1e-5)

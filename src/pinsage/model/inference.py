@@ -84,18 +84,26 @@ def embed_added_items(
 
 
 def _final(model, tables: list[torch.Tensor], earlier, neighbours, weights, chunk_size, device) -> torch.Tensor:
-    """The embeddings from the layer tables, which it consumes: the tables between the projection and
-    the last convolution are released once read, and the result overwrites the last convolution's."""
-    projected = tables[0]
-    h = projected
-    if model.convs:
-        last = earlier[-1] if earlier else None
-        h = _convolve(model.convs[-1], tables[-1], last, neighbours, weights, chunk_size, device)
+    """The embeddings from the layer tables, which it consumes (the list is emptied).
+
+    Each chunk's last convolution and `finish` are computed together and written over the chunk's own
+    rows of the projection, which nothing else reads at this step: two tables at the peak instead of
+    three (2.3 GB less at 10M items). With one convolution the projection is also what it gathers
+    neighbours from, so the result then gets a table of its own."""
+    projected, h = tables[0], tables[-1]
+    conv, last = (model.convs[-1] if model.convs else None), (earlier[-1] if earlier else None)
+
+    def rows(s: int, e: int) -> torch.Tensor:
+        own = projected[s:e].to(device)
+        if conv is None:
+            return model.finish(own, own)
+        return model.finish(
+            conv(h[s:e].to(device), _gather(last, h, neighbours[s:e]).to(device), weights[s:e].to(device)), own
+        )
+
+    in_place = conv is None or h is not projected
     tables.clear()
-    # Each chunk reads only its own rows of h before they are overwritten.
-    return _by_chunks(
-        len(projected), chunk_size, lambda s, e: model.finish(h[s:e].to(device), projected[s:e].to(device)), out=h
-    )
+    return _by_chunks(len(projected), chunk_size, rows, out=projected if in_place else None)
 
 
 def _convolve(conv, h, earlier_rows, neighbours, weights, chunk_size, device) -> torch.Tensor:
