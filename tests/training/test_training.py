@@ -150,6 +150,8 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(world, tmp_path, one
             validate=kill_in_epoch_two,
             fingerprint="run",
         )
+    # The best weights so far are a file beside the checkpoint, not a copy in memory.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.best-epoch-1.pt", "ckpt.pt"]
     resumed = train_loop(
         fresh_model(world, 8),
         world.inputs.features,
@@ -161,6 +163,20 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(world, tmp_path, one
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     for name, tensor in whole.state_dict.items():
         torch.testing.assert_close(resumed.state_dict[name], tensor, rtol=0, atol=0)
+    best = tmp_path / f"ckpt.best-epoch-{resumed.best_epoch}.pt"
+    assert sorted(tmp_path.iterdir()) == sorted([best, tmp_path / "ckpt.pt"])
+
+    # A checkpoint whose best weights were deleted is refused before any training, naming the file.
+    best.unlink()
+    with pytest.raises(FileNotFoundError, match=f"{best}.*delete the checkpoint"):
+        train_loop(
+            fresh_model(world, 8),
+            world.inputs.features,
+            make_sampler(world, checkpointed),
+            checkpointed,
+            validate=lambda m: {},
+            fingerprint="run",
+        )
 
     # Another run (other data or settings) never picks the checkpoint up.
     other = train_loop(

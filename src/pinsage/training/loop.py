@@ -6,7 +6,6 @@ callable (the DGL random walks live in `pinsage.graph.sampling`), and validation
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -20,6 +19,7 @@ from tqdm.auto import tqdm
 from pinsage.graph.epoch import EpochSample
 from pinsage.model.pinsage import PinSage
 from pinsage.seeding import derive_seed
+from pinsage.training.best_weights import BestWeights
 from pinsage.training.checkpoint import resume, save_checkpoint
 from pinsage.training.config import TrainConfig
 from pinsage.training.distributed import DistributedContext, broadcast_from_main, gather_epoch, mean_across, wrap
@@ -102,21 +102,20 @@ def train_loop(
         sparse=config.sparse_updates and not (context.active and device.type == "cuda"),
     )
     network = wrap(model, context, device)
-    state = {
-        "epoch": 0,
-        "best_score": -math.inf,
-        "best_epoch": -1,
-        "best_state": copy.deepcopy(model.state_dict()),
-        "history": [],
-        "stopped": False,
-    }
+    state = {"epoch": 0, "best_score": -math.inf, "best_epoch": -1, "history": [], "stopped": False}
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
     if checkpoint is not None:
         state = resume(checkpoint, fingerprint, model, optimiser, state)
+    # On disk, not in memory (only the main process writes them; the others' results are not used).
+    best = BestWeights(checkpoint)
+    if context.is_main and state["best_epoch"] >= 0:
+        best.require(state["best_epoch"])
     if start_is_candidate and validate is not None and state["epoch"] == 0:
         score = broadcast_from_main(validate(model)[monitor] if context.is_main else None, context)
         log.info("starting weights: val %s %.4f", monitor, score)
         state.update(best_score=score, best_epoch=0)
+        if context.is_main:
+            best.keep(model, 0)
     for epoch in range(state["epoch"], config.epochs):
         if state["stopped"]:
             break
@@ -175,17 +174,19 @@ def train_loop(
             record["seconds"],
         )
         score = record.get(f"val_{monitor}", -record["loss"])
-        if score > state["best_score"]:
-            # Copied into the kept tensors, not into new ones beside them: at 10M items the ID table alone
-            # is 2.3 GB, and a second copy at an epoch's end ran a 24 GB machine out of memory.
-            for name, tensor in model.state_dict().items():
-                state["best_state"][name].copy_(tensor)
+        if state["best_epoch"] < 0 or score > state["best_score"]:
+            if context.is_main:
+                best.keep(model, epoch + 1)
             state.update(best_score=score, best_epoch=epoch + 1)
         elif epoch + 1 - state["best_epoch"] >= config.patience:
             log.info("early stop: no better validation %s for %d epochs", monitor, config.patience)
             state["stopped"] = True
         state["epoch"] = epoch + 1
-        if checkpoint is not None and context.is_main:
-            save_checkpoint(checkpoint, fingerprint, model, optimiser, state)
-    model.load_state_dict(state["best_state"])
-    return LoopResult(state_dict=state["best_state"], best_epoch=state["best_epoch"], history=state["history"])
+        if context.is_main:
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, fingerprint, model, optimiser, state)
+            best.forget_all_but(state["best_epoch"])
+    del optimiser  # its moments (twice the tables) are not needed while the best weights are read back
+    if context.is_main:
+        best.load_into(model, state["best_epoch"])
+    return LoopResult(state_dict=model.state_dict(), best_epoch=state["best_epoch"], history=state["history"])
