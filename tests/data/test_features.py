@@ -5,6 +5,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from pinsage.data.features import FeatureConfig, build_item_features, encode_items, feature_sizes
 
@@ -90,6 +91,8 @@ def test_words_and_categories_follow_their_definition_on_awkward_text(tmp_path):
         ids = [index[w] for w in dict.fromkeys(bag) if w in index][:width]
         return ids + [0] * (width - len(ids))
 
+    # Ids index vocabularies: 32 bits, half the memory of the bags at 10M items.
+    assert {features[name].dtype for name in ("words", "categories", "year")} == {torch.int32}
     for i in range(n):
         assert features["words"][i].tolist() == padded(words(i), vocab["words"], 4), (title[i], text[i])
         assert features["categories"][i].tolist() == padded(labels_of(i), vocab["categories"], 3), categories[i]

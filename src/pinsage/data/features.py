@@ -102,7 +102,7 @@ def _encode(
         "categories": _padded_ids(categories, len(items), vocabulary["categories"], config.max_categories),
         # -1 (not in the vocabulary) + 1 = 0, the "unknown year" id
         "year": torch.as_tensor(
-            pd.Index(vocabulary["years"]).get_indexer(items["year"].to_numpy()) + 1, dtype=torch.long
+            pd.Index(vocabulary["years"]).get_indexer(items["year"].to_numpy()) + 1, dtype=torch.int32
         ),
         "words": _padded_ids(words, len(items), vocabulary["words"], config.max_tokens),
         "log_degree": torch.as_tensor(np.log1p(np.asarray(degree, dtype=np.float32))[:, None]),
@@ -181,6 +181,8 @@ def _padded_ids(bags: Bags, n_items: int, vocab: list[str], width: int) -> torch
     starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
     position = entry - np.repeat(starts, np.diff(np.r_[starts, len(item)]))
     inside = position < width
-    out = np.zeros((n_items, width), dtype=np.int64)
+    # int32: the ids index vocabularies, and at 10M items int64 bags cost 0.9 GB more in every process
+    # that holds the features (training, export, evaluation).
+    out = np.zeros((n_items, width), dtype=np.int32)
     out[item[inside], position[inside]] = ids[inside]
     return torch.as_tensor(out)
