@@ -516,5 +516,5 @@ def test_a_second_run_in_the_same_project_fails_at_once_while_one_is_running(pro
     assert first.returncode == 0, output[-3000:]
     assert second.returncode == 4
     message = " ".join((second.stdout + second.stderr).split())
-    assert f"another run (pid {first.pid}" in message and "holds data/.run.lock" in message
+    assert f"another run (pid {first.pid}" in message and f"holds {lock.resolve()}" in message
     assert "Running node" not in message
