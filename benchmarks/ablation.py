@@ -159,7 +159,7 @@ def evaluate_rung(prepared: PreparedData, result: TrainingResult, p: Parameters)
         result.trained_with.build_network(result.state_dict, inputs.vocabulary),
         held.catalogue,
         prepared.users,
-        prepared.train,
+        inputs.graph,
         held.held_out_items,
         held.held_out_interactions,
         TrainedItems(inputs.features, inputs.vocabulary, inputs.neighbourhoods, result.trained_with),

@@ -1,10 +1,12 @@
 import dgl
+import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
 from pinsage.data.split import split_by_time
-from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM, build_graph, edges_by_id
+from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM, build_graph, edges_by_id, extend_graph
 
 
 def test_graph_holds_training_edges_only():
@@ -41,3 +43,34 @@ def test_only_the_walks_form_is_kept_and_edges_read_from_it_are_in_edge_id_order
     for etype in (USER_TO_ITEM, ITEM_TO_USER):
         for mine, theirs in zip(edges_by_id(graph, etype), full.edges(etype=etype), strict=True):
             assert mine.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_graph_extended_with_new_interactions_is_the_graph_built_from_all_of_them(seed):
+    """New users and items after the old ones, edges added to old rows, new rows and an old row left alone;
+    the extended graph must be exactly what `build_graph` makes, so walks on it are the same walks."""
+    rng = np.random.default_rng(seed)
+    n_users, n_items, more_users, more_items = 30, 40, 5, 6
+    old = pd.DataFrame({"user": rng.integers(0, n_users, 300), "item": rng.integers(0, n_items - 3, 300)})
+    added = pd.DataFrame(
+        {
+            "user": rng.integers(0, n_users + more_users, 80),
+            "item": rng.integers(n_items - 2, n_items + more_items, 80),
+        }
+    )
+    extended = extend_graph(build_graph(old, n_users, n_items), added, n_users + more_users, n_items + more_items)
+    whole = build_graph(pd.concat([old, added], ignore_index=True), n_users + more_users, n_items + more_items)
+    assert extended.formats() == whole.formats()
+    assert same_csr(extended, whole)
+    assert extended.num_nodes(USER) == n_users + more_users and extended.num_nodes(ITEM) == n_items + more_items
+    # Nothing added: the same graph.
+    unchanged = extend_graph(build_graph(old, n_users, n_items), added.iloc[:0], n_users, n_items)
+    assert same_csr(unchanged, build_graph(old, n_users, n_items))
+
+
+def same_csr(a: dgl.DGLGraph, b: dgl.DGLGraph) -> bool:
+    return all(
+        torch.equal(x, y)
+        for etype in (USER_TO_ITEM, ITEM_TO_USER)
+        for x, y in zip(a.adj_tensors("csr", etype=etype), b.adj_tensors("csr", etype=etype), strict=True)
+    )

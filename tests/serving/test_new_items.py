@@ -36,6 +36,7 @@ def world():
         "vocabulary": inputs.vocabulary,
         "neighbourhoods": inputs.neighbourhoods,
         "inputs": inputs,
+        "graph": inputs.graph,
         "trained": TrainedItems(
             inputs.features, inputs.vocabulary, inputs.neighbourhoods, trained_with(w, ModelConfig(hidden_dim=16))
         ),
@@ -49,39 +50,37 @@ def untrained_model(world) -> PinSage:
 
 def test_new_items_are_appended_and_attached_through_their_interactions(world):
     held = world["held"]
-    attached = attach_new_items(
-        held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
-    )
+    attached = attach_new_items(held.catalogue, world["users"], held.held_out_items, held.held_out_interactions)
     n = len(held.catalogue)
     assert attached.new_items.tolist() == list(range(n, n + len(held.held_out_items)))
-    assert attached.items["item_id"].iloc[n:].tolist() == held.held_out_items["item_id"].tolist()
-    added = attached.interactions.iloc[len(world["train"]) :]
+    assert attached.new_rows["item_id"].tolist() == held.held_out_items["item_id"].tolist()
+    added = attached.added
     assert len(added) == len(held.held_out_interactions) and (added["item"] >= n).all()
-    ids = attached.items["item_id"].to_numpy()[added["item"].to_numpy()]
+    ids = attached.new_rows["item_id"].to_numpy()[added["item"].to_numpy() - n]
     assert ids.tolist() == held.held_out_interactions["item_id"].tolist()
 
 
 def test_trained_items_keep_their_embeddings_and_new_items_get_graph_neighbours(world):
     held, model = world["held"], untrained_model(world)
-    attached = attach_new_items(
-        held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
-    )
+    attached = attach_new_items(held.catalogue, world["users"], held.held_out_items, held.held_out_interactions)
     n = len(held.catalogue)
-    every = embed_with_new_items(model, attached, world["trained"])
+    every = embed_with_new_items(model, attached, world["trained"], world["graph"])
     trained = embed_all_items(model, world["features"], *world["neighbourhoods"].values())
     torch.testing.assert_close(every[:n], trained)
-    assert every.shape == (len(attached.items), 16) and torch.isfinite(every).all()
+    assert every.shape == (attached.n_items, 16) and torch.isfinite(every).all()
     # With one hop per walk, a new item's neighbours are the items its first users interacted with.
-    new_item = int(attached.interactions["item"].iloc[-1])
+    new_item = int(attached.added["item"].iloc[-1])
     one_hop = NeighbourConfig(inference_random_walks=50, num_traversals=1)
     _, neighbours, weights = new_item_inputs(
         attached,
         replace(
             world["trained"], trained_with=world["trained"].trained_with.model_copy(update={"neighbourhood": one_hop})
         ),
+        world["graph"],
     )
-    its_users = attached.interactions.loc[attached.interactions["item"] == new_item, "user"]
-    co_items = set(attached.interactions.loc[attached.interactions["user"].isin(its_users), "item"]) - {new_item}
+    every_edge = pd.concat([world["train"], attached.added])
+    its_users = every_edge.loc[every_edge["item"] == new_item, "user"]
+    co_items = set(every_edge.loc[every_edge["user"].isin(its_users), "item"]) - {new_item}
     found = set(neighbours[new_item - n][weights[new_item - n] > 0].tolist())
     assert found and found <= co_items
 
@@ -89,15 +88,13 @@ def test_trained_items_keep_their_embeddings_and_new_items_get_graph_neighbours(
 def test_added_items_embedded_from_the_trained_layer_tables_match_a_full_pass(world):
     """What the new-item evaluation does for each snapshot: only the new items' rows are computed."""
     held, model = world["held"], untrained_model(world)
-    attached = attach_new_items(
-        held.catalogue, world["users"], world["train"], held.held_out_items, held.held_out_interactions
-    )
+    attached = attach_new_items(held.catalogue, world["users"], held.held_out_items, held.held_out_interactions)
     n = len(held.catalogue)
-    every = embed_with_new_items(model, attached, world["trained"], chunk_size=50)
+    every = embed_with_new_items(model, attached, world["trained"], world["graph"], chunk_size=50)
     earlier = layer_tables(model, world["features"], *world["neighbourhoods"].values(), chunk_size=50)
     assert len(earlier) == 2 and all(len(t) == n for t in earlier)  # projection and conv 1 of 2
     before = [table.clone() for table in earlier]
-    inputs = new_item_inputs(attached, world["trained"])
+    inputs = new_item_inputs(attached, world["trained"], world["graph"])
     added = embed_added_items(model, earlier, *inputs, chunk_size=7)
     torch.testing.assert_close(added, every[n:])
     # The trained tables are read, never written: every snapshot reuses them.
@@ -136,17 +133,17 @@ def test_bad_new_items_fail_naming_file_and_line(world, tmp_path):
         ("user_id", "item_id", "timestamp"),
     )
     with pytest.raises(DataError, match=r"events\.csv, line 3: interaction on item 'n9'"):
-        attach_new_items(held.catalogue, world["users"], world["train"], items, events)
+        attach_new_items(held.catalogue, world["users"], items, events)
     no_dense = concat_batches(batches(tmp_path, "bare.csv", pd.DataFrame({"item_id": ["n1"]})), ("item_id",))
     with pytest.raises(DataError, match="lack 8 of the 8 dense columns"):
-        attach_new_items(held.catalogue, world["users"], world["train"], no_dense, events.iloc[:1])
+        attach_new_items(held.catalogue, world["users"], no_dense, events.iloc[:1])
     twice = concat_batches(
         batches(tmp_path, "a.csv", pd.DataFrame({"item_id": ["n1"], **{k: [0.0] for k in dense}}))
         | batches(tmp_path, "b.csv", pd.DataFrame({"item_id": ["n1"], **{k: [0.0] for k in dense}})),
         ("item_id",),
     )
     with pytest.raises(DataError, match=r"b\.csv, line 2: item 'n1' is listed as new more than once"):
-        attach_new_items(held.catalogue, world["users"], world["train"], twice, events.iloc[:1])
+        attach_new_items(held.catalogue, world["users"], twice, events.iloc[:1])
 
 
 def test_items_trained_since_are_skipped_not_duplicated(world):
@@ -155,11 +152,10 @@ def test_items_trained_since_are_skipped_not_duplicated(world):
     attached = attach_new_items(
         held.catalogue,
         world["users"],
-        world["train"],
         pd.concat([already, held.held_out_items.iloc[:3]]),
         pd.DataFrame({"user_id": ["board1"], "item_id": [already["item_id"].iloc[0]], "timestamp": [5]}),
     )
-    assert len(attached.new_items) == 3 and len(attached.interactions) == len(world["train"])
+    assert len(attached.new_items) == 3 and attached.added.empty
 
 
 def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
@@ -177,7 +173,7 @@ def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
         model,
         held.catalogue,
         world["users"],
-        world["train"],
+        world["graph"],
         held.held_out_items,
         held.held_out_interactions,
         trained,
@@ -194,9 +190,9 @@ def test_a_day_without_new_items_attaches_nothing(world):
     held = world["held"]
     nothing = concat_batches({}, ("item_id",))
     no_events = concat_batches({}, ("user_id", "item_id", "timestamp"))
-    attached = attach_new_items(held.catalogue, world["users"], world["train"], nothing, no_events)
-    assert len(attached.new_items) == 0 and len(attached.items) == len(held.catalogue)
-    assert len(attached.interactions) == len(world["train"])
+    attached = attach_new_items(held.catalogue, world["users"], nothing, no_events)
+    assert len(attached.new_items) == 0 and attached.n_items == len(held.catalogue)
+    assert attached.added.empty
 
 
 def test_a_new_item_with_a_non_finite_dense_value_is_rejected(world, tmp_path):
@@ -206,7 +202,7 @@ def test_a_new_item_with_a_non_finite_dense_value_is_rejected(world, tmp_path):
     items = concat_batches(batches(tmp_path, "items.csv", pd.DataFrame({"item_id": ["n1"], **dense})), ("item_id",))
     no_events = concat_batches({}, ("user_id", "item_id", "timestamp"))
     with pytest.raises(DataError, match=r"items\.csv, line 2: dense_3 is not a finite number"):
-        attach_new_items(held.catalogue, world["users"], world["train"], items, no_events)
+        attach_new_items(held.catalogue, world["users"], items, no_events)
 
 
 def test_new_items_are_evaluated_only_from_interactions_before_each_query(world):
@@ -228,7 +224,7 @@ def test_new_items_are_evaluated_only_from_interactions_before_each_query(world)
             untrained_model(world),
             held.catalogue,
             world["users"],
-            world["train"],
+            world["graph"],
             held.held_out_items,
             interactions,
             world["trained"],

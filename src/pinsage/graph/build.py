@@ -40,3 +40,53 @@ def edges_by_id(graph: dgl.DGLGraph, etype: str) -> tuple[torch.Tensor, torch.Te
     src[ids] = torch.repeat_interleave(torch.arange(len(indptr) - 1, dtype=indices.dtype), indptr.diff())
     dst[ids] = indices
     return src, dst
+
+
+def extend_graph(graph: dgl.DGLGraph, added: pd.DataFrame, n_users: int, n_items: int) -> dgl.DGLGraph:
+    """`graph` grown to `n_users` and `n_items` nodes (new ones after its own) with the `added`
+    interactions' edges in both directions: what `build_graph` gives for the graph's interactions
+    followed by `added`, the same rows in the same order with the same edge ids.
+
+    Built from the graph's CSR form rather than from every interaction again: at 10M items, rebuilding
+    from the 92M interactions (their copies, DGL's COO form and its conversion) took more memory than
+    the new-item evaluation had, once per group of targets.
+    """
+    users = added["user"].to_numpy(dtype=np.int64)
+    items = added["item"].to_numpy(dtype=np.int64)
+    data = {}
+    for relation, src, dst, n_rows in (
+        ((USER, USER_TO_ITEM, ITEM), users, items, n_users),
+        ((ITEM, ITEM_TO_USER, USER), items, users, n_items),
+    ):
+        indptr, indices, ids = (t.numpy() for t in graph.adj_tensors("csr", etype=relation[1]))
+        data[relation] = (
+            "csr",
+            tuple(map(torch.from_numpy, _with_edges_added(indptr, indices, ids, src, dst, n_rows))),
+        )
+    return dgl.heterograph(data, num_nodes_dict={USER: n_users, ITEM: n_items}).formats("csr")
+
+
+def _with_edges_added(
+    indptr: np.ndarray, indices: np.ndarray, ids: np.ndarray, src: np.ndarray, dst: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A CSR matrix (rows, column indices, edge ids) with `n_rows` rows and the edges src→dst added, each
+    row's added edges after its own, numbered after the existing edges in their given order."""
+    n_old_rows, n_old_edges = len(indptr) - 1, len(indices)
+    old_counts = np.zeros(n_rows, dtype=np.int64)
+    old_counts[:n_old_rows] = np.diff(indptr)
+    added_counts = np.bincount(src, minlength=n_rows)
+    new_indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(old_counts + added_counts, out=new_indptr[1:])
+    new_indices = np.empty(new_indptr[-1], dtype=indices.dtype)
+    new_ids = np.empty(new_indptr[-1], dtype=ids.dtype)
+    # An existing edge moves down by the edges added to the rows before its own.
+    position = np.repeat(new_indptr[:n_old_rows] - indptr[:-1], old_counts[:n_old_rows])
+    position += np.arange(n_old_edges)
+    new_indices[position], new_ids[position] = indices, ids
+    del position
+    order = np.argsort(src, kind="stable")
+    rows = src[order]
+    within = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    position = new_indptr[rows] + old_counts[rows] + within
+    new_indices[position], new_ids[position] = dst[order], n_old_edges + order
+    return new_indptr, new_indices, new_ids

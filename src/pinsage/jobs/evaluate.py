@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+import dgl
 import numpy as np
 import pandas as pd
 
@@ -95,7 +96,7 @@ def evaluate_new_items(
     network: PinSage,
     catalogue: pd.DataFrame,
     users: pd.DataFrame,
-    train_interactions: pd.DataFrame,
+    training_graph: dgl.DGLGraph,
     held_out_items: pd.DataFrame,
     held_out_interactions: pd.DataFrame,
     trained: TrainedItems,
@@ -113,10 +114,9 @@ def evaluate_new_items(
     """
     if held_out_items.empty:
         return {"items": 0, "snapshots": [], "methods": {}}
-    full = attach_new_items(catalogue, users, train_interactions, held_out_items, held_out_interactions)
+    full = attach_new_items(catalogue, users, held_out_items, held_out_interactions)
     n, n_new = len(catalogue), len(held_out_items)
-    train_part = full.interactions.iloc[: len(train_interactions)]
-    new_events = full.interactions.iloc[len(train_interactions) :].assign(item=lambda f: f["item"] - n)
+    new_events = full.added.assign(item=lambda f: f["item"] - n)
     earlier, targets = split_last(new_events)
     queries = EvaluationQueries(earlier, targets, full.n_users, n_new, evaluation.max_users, evaluation.seed)
 
@@ -126,11 +126,11 @@ def evaluate_new_items(
     trained_layers = layer_tables(network, trained.features, neighbourhoods["neighbours"], neighbourhoods["weights"])
 
     def embed(a: AttachedItems) -> np.ndarray:
-        return embed_added_items(network, trained_layers, *new_item_inputs(a, trained)).numpy()
+        return embed_added_items(network, trained_layers, *new_item_inputs(a, trained, training_graph)).numpy()
 
-    new_features = encode_items(full.items.iloc[n:], np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
+    new_features = encode_items(full.new_rows, np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
     fixed: dict[str, Scorer] = {
-        "pinsage_cold": EmbeddingScorer(embed(replace(full, interactions=train_part))),
+        "pinsage_cold": EmbeddingScorer(embed(replace(full, added=full.added.iloc[:0]))),
         "features": feature_scorer(new_features),
     }
     methods = ["pinsage", "pinsage_cold", "popularity", "itemknn", "features"]
@@ -144,7 +144,7 @@ def evaluate_new_items(
         part = queries.subset(positions)
         cutoff = part.times.min()
         known = new_events[new_events["timestamp"].to_numpy() < cutoff]
-        attached = replace(full, interactions=pd.concat([train_part, known.assign(item=known["item"] + n)]))
+        attached = replace(full, added=known.assign(item=known["item"] + n))
         scorers = {
             **fixed,
             "pinsage": EmbeddingScorer(embed(attached)),

@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from pinsage.data.schema import DataError
+from pinsage.graph.build import build_graph
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.trained_with import TrainedWith
 from pinsage.serving.embeddings import ExportConfig, embedding_table
@@ -40,19 +41,25 @@ def embed_new_items(
             published.version,
             "; ".join(changed),
         )
-    catalogue, train_interactions = published.load("catalogue"), published.load("train_interactions")
+    catalogue, users = published.load("catalogue"), published.load("users")
     vocabulary = published.load("feature_vocabulary")
-    attached = attach_new_items(catalogue, published.load("users"), train_interactions, new_items, new_interactions)
+    attached = attach_new_items(catalogue, users, new_items, new_interactions)
     network = trained_with.build_network(published.load("model_weights"), vocabulary).to(export.device)
     trained = TrainedItems(
         published.load("item_features"), vocabulary, published.load("item_neighbourhoods"), trained_with
     )
-    embeddings = embed_with_new_items(network, attached, trained, chunk_size=export.chunk_size, device=export.device)
+    # The graph the published model was trained on, from its own training interactions.
+    graph = build_graph(published.load("train_interactions"), n_users=len(users), n_items=len(catalogue))
+    embeddings = embed_with_new_items(
+        network, attached, trained, graph, chunk_size=export.chunk_size, device=export.device
+    )
     log.info(
         "embedded %d new items (%d interactions attached) beside the %d items of published model %s",
         len(attached.new_items),
-        len(attached.interactions) - len(train_interactions),
+        len(attached.added),
         len(catalogue),
         published.version,
     )
-    return embedding_table(attached.items, embeddings)
+    return embedding_table(
+        pd.concat([catalogue[["item", "item_id"]], attached.new_rows[["item", "item_id"]]]), embeddings
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import dgl
 import numpy as np
 import pandas as pd
 import torch
@@ -29,7 +30,7 @@ from pinsage.data.schema import (
     where,
 )
 from pinsage.data.sources.batches import batch_events
-from pinsage.graph.build import build_graph
+from pinsage.graph.build import extend_graph
 from pinsage.graph.sampling import fixed_neighbourhoods
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import PinSage
@@ -50,18 +51,26 @@ class TrainedItems:
 
 @dataclass(frozen=True)
 class AttachedItems:
-    """The catalogue with new items appended, and the training graph's edges with theirs added."""
+    """New items indexed after the trained catalogue's n items, and their interactions: the edges they add
+    to the training graph. The catalogue itself is not copied (at 10M items, with its text, 1.4 GB)."""
 
-    items: pd.DataFrame  # catalogue rows 0..n-1, then the new items
+    n_trained: int  # items 0..n_trained-1 are the trained catalogue's
+    new_rows: pd.DataFrame  # the new items' canonical rows, `item` = n_trained, n_trained + 1, ...
     n_users: int  # known users, then users seen only with new items
-    interactions: pd.DataFrame  # training interactions, then the new items' (indices)
-    new_items: np.ndarray  # indices of the new items in `items`
+    added: pd.DataFrame  # the new items' interactions: user, item, timestamp (indices)
+
+    @property
+    def new_items(self) -> np.ndarray:
+        return self.new_rows["item"].to_numpy()
+
+    @property
+    def n_items(self) -> int:
+        return self.n_trained + len(self.new_rows)
 
 
 def attach_new_items(
     catalogue: pd.DataFrame,
     users: pd.DataFrame,
-    train_interactions: pd.DataFrame,
     new_items: pd.DataFrame,
     new_interactions: pd.DataFrame,
 ) -> AttachedItems:
@@ -87,7 +96,6 @@ def attach_new_items(
     n = len(catalogue)
     appended = canonical_items(new_items)
     appended["item"] += n
-    items = pd.concat([catalogue, appended], ignore_index=True)
 
     events = batch_events(new_interactions.reset_index(drop=True))
     events = events[~among(events["item_id"], catalogue["item_id"])].reset_index(drop=True)
@@ -102,12 +110,10 @@ def attach_new_items(
     # New items are indexed after the catalogue: the item index is the catalogue's ids, then theirs.
     added = index_events(events, user_index, pd.Index(catalogue["item_id"].astype(str)).append(pd.Index(ids)))
     return AttachedItems(
-        items=items,
+        n_trained=n,
+        new_rows=appended,
         n_users=len(user_index),
-        interactions=pd.concat(
-            [train_interactions[["user", "item", "timestamp"]], keep_earliest_pairs(added)], ignore_index=True
-        ),
-        new_items=np.arange(n, len(items)),
+        added=keep_earliest_pairs(added)[["user", "item", "timestamp"]].reset_index(drop=True),
     )
 
 
@@ -133,18 +139,20 @@ def _check_dense_columns(new_items: pd.DataFrame, dense: list[str]) -> None:
 
 
 def new_item_inputs(
-    attached: AttachedItems, trained: TrainedItems
+    attached: AttachedItems, trained: TrainedItems, training_graph: dgl.DGLGraph
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
     """The new items' feature rows and neighbourhoods (neighbour ids index the catalogue, then the new items).
 
-    Only the new items are walked from (on the graph with their edges), exactly as the fixed
-    neighbourhoods of export walk from trained items, so a new item is described like a trained one.
+    Only the new items are walked from (on the training graph with their edges added), exactly as the
+    fixed neighbourhoods of export walk from trained items, so a new item is described like a trained one.
     """
     new = torch.as_tensor(attached.new_items)
-    new_rows = attached.items.iloc[attached.new_items]
-    degree = np.bincount(attached.interactions["item"].to_numpy(), minlength=len(attached.items))
-    features = encode_items(new_rows, degree[attached.new_items], trained.vocabulary, trained.trained_with.features)
-    graph = build_graph(attached.interactions, n_users=attached.n_users, n_items=len(attached.items))
+    # New items have no training edges: their degree is their attached interactions.
+    degree = np.bincount(attached.added["item"].to_numpy(), minlength=attached.n_items)
+    features = encode_items(
+        attached.new_rows, degree[attached.new_items], trained.vocabulary, trained.trained_with.features
+    )
+    graph = extend_graph(training_graph, attached.added, n_users=attached.n_users, n_items=attached.n_items)
     neighbours, weights = fixed_neighbourhoods(graph, trained.trained_with.neighbourhood, items=new)
     return features, neighbours, weights
 
@@ -153,11 +161,12 @@ def embed_with_new_items(
     network: PinSage,
     attached: AttachedItems,
     trained: TrainedItems,
+    training_graph: dgl.DGLGraph,
     chunk_size: int = 65536,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
-    """Embeddings [len(attached.items), dim] of the catalogue and the new items, by layer-wise inference."""
-    features, neighbours, weights = new_item_inputs(attached, trained)
+    """Embeddings [attached.n_items, dim] of the catalogue and the new items, by layer-wise inference."""
+    features, neighbours, weights = new_item_inputs(attached, trained, training_graph)
     return embed_all_items(
         network,
         {name: torch.cat([trained.features[name], features[name]]) for name in trained.features},

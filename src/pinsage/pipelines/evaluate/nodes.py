@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dgl
 import faiss
 import pandas as pd
 import torch
@@ -41,7 +42,7 @@ def evaluate_inductive_recall(
     item_neighbourhoods: dict[str, torch.Tensor],
     catalogue: pd.DataFrame,
     users: pd.DataFrame,
-    train_interactions: pd.DataFrame,
+    training_graph: dgl.DGLGraph,
     held_out_items: pd.DataFrame,
     held_out_interactions: pd.DataFrame,
     evaluation: EvaluationConfig,
@@ -53,7 +54,7 @@ def evaluate_inductive_recall(
         settings.build_network(model_weights, feature_vocabulary),
         catalogue,
         users,
-        train_interactions,
+        training_graph,
         held_out_items,
         held_out_interactions,
         trained,

@@ -36,7 +36,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "item_neighbourhoods",
                     "catalogue",
                     "users",
-                    "train_interactions",
+                    "training_graph",
                     "held_out_items",
                     "held_out_interactions",
                     "params:evaluation",
