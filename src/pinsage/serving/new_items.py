@@ -146,7 +146,7 @@ def new_item_inputs(
     Only the new items are walked from (on the training graph with their edges added), exactly as the
     fixed neighbourhoods of export walk from trained items, so a new item is described like a trained one.
     """
-    new = torch.as_tensor(attached.new_items)
+    new = torch.tensor(attached.new_items)  # a copy: pandas hands out read-only arrays
     # New items have no training edges: their degree is their attached interactions.
     degree = np.bincount(attached.added["item"].to_numpy(), minlength=attached.n_items)
     features = encode_items(
