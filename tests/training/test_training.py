@@ -141,25 +141,21 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(world, tmp_path, one
             raise Killed()
         return {}
 
-    with pytest.raises(Killed):
-        train_loop(
+    def run(fingerprint: str = "run", validate=lambda m: {}):
+        return train_loop(
             fresh_model(world, 8),
             world.inputs.features,
             make_sampler(world, checkpointed),
             checkpointed,
-            validate=kill_in_epoch_two,
-            fingerprint="run",
+            validate=validate,
+            fingerprint=fingerprint,
         )
+
+    with pytest.raises(Killed):
+        run(validate=kill_in_epoch_two)
     # The best weights so far are a file beside the checkpoint, not a copy in memory.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.best-epoch-1.pt", "ckpt.pt"]
-    resumed = train_loop(
-        fresh_model(world, 8),
-        world.inputs.features,
-        make_sampler(world, checkpointed),
-        checkpointed,
-        validate=lambda m: {},
-        fingerprint="run",
-    )
+    resumed = run()
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     for name, tensor in whole.state_dict.items():
         torch.testing.assert_close(resumed.state_dict[name], tensor, rtol=0, atol=0)
@@ -169,25 +165,10 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(world, tmp_path, one
     # A checkpoint whose best weights were deleted is refused before any training, naming the file.
     best.unlink()
     with pytest.raises(FileNotFoundError, match=f"{best}.*delete the checkpoint"):
-        train_loop(
-            fresh_model(world, 8),
-            world.inputs.features,
-            make_sampler(world, checkpointed),
-            checkpointed,
-            validate=lambda m: {},
-            fingerprint="run",
-        )
+        run()
 
     # Another run (other data or settings) never picks the checkpoint up.
-    other = train_loop(
-        fresh_model(world, 8),
-        world.inputs.features,
-        make_sampler(world, checkpointed),
-        checkpointed,
-        validate=lambda m: {},
-        fingerprint="other",
-    )
-    assert [h["epoch"] for h in other.history] == [1, 2, 3]
+    assert [h["epoch"] for h in run(fingerprint="other").history] == [1, 2, 3]
 
 
 def test_a_warm_start_keeps_its_starting_weights_when_no_epoch_beats_them(world):
