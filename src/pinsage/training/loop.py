@@ -186,7 +186,7 @@ def train_loop(
             if checkpoint is not None:
                 save_checkpoint(checkpoint, fingerprint, model, optimiser, state)
             best.forget_all_but(state["best_epoch"])
-    del optimiser  # its moments are not needed while the best weights are read back
+    optimiser.clear_state()  # the moments (a table's size) are not needed while the best weights are read back
     # The model holds the last epoch's weights: read back only when an earlier epoch was better.
     if context.is_main and state["best_epoch"] != state["epoch"]:
         best.load_into(model, state["best_epoch"])

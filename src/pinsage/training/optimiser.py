@@ -86,6 +86,12 @@ class TrainingOptimiser:
         for schedule in self.schedules:
             schedule.step()
 
+    def clear_state(self) -> None:
+        """Free the moments now, for good (this optimiser steps no more): dropping the object would wait
+        for the garbage collector, since the schedules and the optimisers refer to each other."""
+        for optimiser in self.optimisers:
+            optimiser.state.clear()
+
     def state_dict(self) -> dict:
         return {
             "optimisers": [o.state_dict() for o in self.optimisers],
