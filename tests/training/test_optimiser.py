@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from pinsage.training.optimiser import TrainingOptimiser, embedding_tables
+from pinsage.training.optimiser import RowwiseSparseAdam, TrainingOptimiser, embedding_tables
 
 
 class Lookup(nn.Module):
@@ -62,3 +62,28 @@ def test_state_round_trips_with_both_optimisers_and_their_schedules():
     again.load_state_dict(state)
     assert [o.param_groups[0]["lr"] for o in again.optimisers] == pytest.approx([0.025, 0.025])
     assert len(again.optimisers) == 2
+
+
+def test_rowwise_adam_is_sparse_adam_for_one_value_per_row_and_keeps_one_second_moment_per_row():
+    """With one value per row, the row's mean squared gradient is that value's: the update must be
+    SparseAdam's exactly, step after step, with repeated rows (summed) and rows left out (not decayed)."""
+    steps = [torch.tensor([3, 3, 7]), torch.tensor([1, 7]), torch.tensor([3]), torch.tensor([0, 1, 2, 3])]
+
+    def train(make_optimiser, width: int) -> tuple[nn.Embedding, torch.optim.Optimizer]:
+        torch.manual_seed(0)
+        table = nn.Embedding(10, width, sparse=True)
+        optimiser = make_optimiser(table.parameters())
+        for i, rows in enumerate(steps):
+            optimiser.zero_grad()
+            (table(rows) * torch.arange(1.0, width + 1) * (i + 1)).sum().backward()
+            optimiser.step()
+        return table, optimiser
+
+    ours, _ = train(lambda p: RowwiseSparseAdam(p, lr=0.1), 1)
+    theirs, _ = train(lambda p: torch.optim.SparseAdam(p, lr=0.1), 1)
+    torch.testing.assert_close(ours.weight, theirs.weight, rtol=1e-6, atol=1e-7)
+    wide, optimiser = train(lambda p: RowwiseSparseAdam(p, lr=0.1), 4)
+    state = optimiser.state[wide.weight]
+    assert state["exp_avg"].shape == (10, 4) and state["exp_avg_sq"].shape == (10,)
+    untouched = [4, 5, 6, 8, 9]
+    assert (state["exp_avg_sq"][untouched] == 0).all() and (state["exp_avg_sq"][[0, 1, 2, 3, 7]] > 0).all()
