@@ -193,6 +193,10 @@ def test_a_day_without_new_items_attaches_nothing(world):
     attached = attach_new_items(held.catalogue, world["users"], nothing, no_events)
     assert len(attached.new_items) == 0 and attached.n_items == len(held.catalogue)
     assert attached.added.empty
+    # Embedded as any day is: the trained items' embeddings, nothing added (the world has dense columns).
+    model = untrained_model(world)
+    every = embed_with_new_items(model, attached, world["trained"], world["graph"])
+    torch.testing.assert_close(every, embed_all_items(model, world["features"], *world["neighbourhoods"].values()))
 
 
 def test_a_new_item_with_a_non_finite_dense_value_is_rejected(world, tmp_path):

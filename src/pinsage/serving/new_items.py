@@ -96,6 +96,8 @@ def attach_new_items(
     n = len(catalogue)
     appended = canonical_items(new_items)
     appended["item"] += n
+    # The catalogue's columns, the dense ones too on a day without new items (checked present otherwise).
+    appended = appended.reindex(columns=catalogue.columns.union(appended.columns, sort=False))
 
     events = batch_events(new_interactions.reset_index(drop=True))
     events = events[~among(events["item_id"], catalogue["item_id"])].reset_index(drop=True)
