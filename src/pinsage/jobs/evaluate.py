@@ -4,6 +4,7 @@ for PinSage and every baseline under one protocol, with intervals and paired dif
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 
 import dgl
@@ -138,9 +139,11 @@ def evaluate_new_items(
     degree = np.empty(len(queries), dtype=np.int64)
     snapshots = []
     order = np.argsort(queries.times, kind="stable")
-    for positions in np.array_split(order, min(evaluation.new_item_snapshots, max(len(order), 1))):
+    groups = np.array_split(order, min(evaluation.new_item_snapshots, max(len(order), 1)))
+    for group, positions in enumerate(groups, start=1):
         if not len(positions):
             continue
+        started = time.perf_counter()
         part = queries.subset(positions)
         cutoff = part.times.min()
         known = new_events[new_events["timestamp"].to_numpy() < cutoff]
@@ -155,6 +158,15 @@ def evaluate_new_items(
             ranked[m][positions] = ranks(scorers[m], part)
         degree[positions] = np.bincount(known["item"].to_numpy(), minlength=n_new)[part.targets]
         snapshots.append({"before": int(cutoff), "targets": len(positions), "attached": len(known)})
+        # At millions of items a group takes minutes: say how far the node has got.
+        log.info(
+            "New items: group %d of %d (%d targets, %d interactions attached) in %.0f s",
+            group,
+            len(groups),
+            len(positions),
+            len(known),
+            time.perf_counter() - started,
+        )
     return {
         "items": n_new,
         "snapshots": snapshots,
