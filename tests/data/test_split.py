@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from pinsage.data.split import hold_out_items, split_by_time, split_last
+from pinsage.data.split import hold_out_items, split_by_time, split_last, user_time_order
 
 
 def frame(rows):
@@ -91,3 +91,16 @@ def test_the_split_on_many_users_with_ties_matches_its_definition():
 def test_no_events_split_into_empty_tables():
     assert all(part.empty for part in split_by_time(frame([])))
     assert all(part.empty for part in split_last(frame([])))
+
+
+def test_user_time_order_is_lexsorts_with_ties_negative_times_and_spans_too_wide_to_pack():
+    rng = np.random.default_rng(0)
+    user = rng.integers(0, 50, 5000)
+    for timestamp in (
+        rng.integers(0, 20, 5000),  # many ties: source order must survive
+        rng.integers(-(10**9), 10**9, 5000),  # negative seconds
+        rng.integers(-(2**62), 2**62, 5000),  # a span that cannot be packed beside the user
+        rng.integers(0, 20, 5000).astype(np.float64),  # not integers
+    ):
+        assert np.array_equal(user_time_order(user, timestamp), np.lexsort((timestamp, user)))
+    assert len(user_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64))) == 0
