@@ -48,7 +48,14 @@ def test_ingest_to_graph_slice_with_sequential_runner():
         | {"interaction_batches": MemoryDataset({"batches/day1.csv": lambda: batch})}
         | {
             name: KeptDataset()
-            for name in ("training_graph", "val_interactions", "test_interactions", "users", "catalogue")
+            for name in (
+                "training_graph",
+                "val_interactions",
+                "test_interactions",
+                "users",
+                "catalogue",
+                "catalogue_item_ids",
+            )
         }
     )
     pipeline = pipelines["ingest"] + pipelines["split"] + pipelines["features"] + pipelines["graph"]
@@ -61,6 +68,9 @@ def test_ingest_to_graph_slice_with_sequential_runner():
         assert len(frame) and not edges & set(zip(frame["user"], frame["item"], strict=True))
     neighbourhoods = catalog.load("item_neighbourhoods")
     assert graph.num_nodes("item") == len(catalog.load("catalogue")) == 180  # 10% held out
+    # What training reads of the catalogue: its ids alone, in its row order.
+    assert catalog.load("catalogue_item_ids")["item_id"].tolist() == catalog.load("catalogue")["item_id"].tolist()
+    assert list(catalog.load("catalogue_item_ids").columns) == ["item_id"]
     assert neighbourhoods["neighbours"].shape == (180, params["neighbourhood"]["num_neighbors"])
     assert catalog.load("users")["user_id"].iloc[-1] == "new-board"  # a batch's new user
 

@@ -39,7 +39,7 @@ class TrainingInputs:
     neighbourhoods: dict[str, torch.Tensor]  # "neighbours", "weights": fixed, for validation
     train_interactions: pd.DataFrame
     val_interactions: pd.DataFrame
-    catalogue: pd.DataFrame
+    catalogue: pd.DataFrame  # at least `item_id`, in row order (the `model` node reads only that column)
     warm_start: PublishedModel | None = None
 
 

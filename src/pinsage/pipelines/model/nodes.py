@@ -23,7 +23,7 @@ def assemble_training(
     item_neighbourhoods: dict[str, torch.Tensor],
     train_interactions: pd.DataFrame,
     val_interactions: pd.DataFrame,
-    catalogue: pd.DataFrame,
+    catalogue_item_ids: pd.DataFrame,
     published_run: PublishedRun | None,
     features: FeatureConfig,
     neighbourhood: NeighbourConfig,
@@ -51,7 +51,7 @@ def assemble_training(
         item_neighbourhoods,
         train_interactions,
         val_interactions,
-        catalogue,
+        catalogue_item_ids,
         published_model(published_run, settings) if training.warm_start else None,
     )
     return inputs, settings

@@ -15,7 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "item_neighbourhoods",
                     "train_interactions",
                     "val_interactions",
-                    "catalogue",
+                    "catalogue_item_ids",
                     "published_run",
                     "params:features",
                     "params:neighbourhood",

@@ -11,6 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["interactions", "items", "users", "params:split"],
                 outputs=[
                     "catalogue",
+                    "catalogue_item_ids",
                     "train_interactions",
                     "val_interactions",
                     "test_interactions",
