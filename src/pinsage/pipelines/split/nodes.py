@@ -30,5 +30,5 @@ def split_interactions(
         len(val),
         len(test),
     )
-    catalogue = held.catalogue
-    return catalogue, catalogue[["item_id"]], train, val, test, held.held_out_items, held.held_out_interactions
+    ids = held.catalogue[["item_id"]]
+    return held.catalogue, ids, train, val, test, held.held_out_items, held.held_out_interactions
