@@ -111,19 +111,23 @@ def hold_out_items(
     new_index = np.full(len(items), -1, dtype=np.int64)
     new_index[~held] = np.arange(int((~held).sum()))
     touches = held[interactions["item"].to_numpy()]
-    kept = interactions[~touches].copy()
-    kept["item"] = new_index[kept["item"].to_numpy()]
-    catalogue = items[~held].copy()
-    catalogue["item"] = np.arange(len(catalogue), dtype=np.int64)
+    # Column by column, uncopied and unconsolidated: selecting the frame, copying it and writing a column
+    # copied the kept rows (90M at 10M items) three times. Ids are taken from their own (Arrow) arrays:
+    # going through NumPy object arrays built 10M Python strings and then inferred their type again.
+    columns = {name: interactions[name].to_numpy()[~touches] for name in interactions.columns}
+    columns["item"] = new_index[columns["item"]]
+    kept = pd.DataFrame(columns, copy=False)
+    catalogue = items[~held]
+    catalogue = catalogue.assign(item=np.arange(len(catalogue), dtype=np.int64)).reset_index(drop=True)
     held_events = interactions[touches]
     return ItemHoldOut(
-        catalogue=catalogue.reset_index(drop=True),
-        interactions=kept.reset_index(drop=True),
+        catalogue=catalogue,
+        interactions=kept,
         held_out_items=items[held].drop(columns="item").reset_index(drop=True),
         held_out_interactions=pd.DataFrame(
             {
-                "user_id": users["user_id"].to_numpy()[held_events["user"].to_numpy()],
-                "item_id": items["item_id"].to_numpy()[held_events["item"].to_numpy()],
+                "user_id": users["user_id"].array.take(held_events["user"].to_numpy()),
+                "item_id": items["item_id"].array.take(held_events["item"].to_numpy()),
                 "timestamp": held_events["timestamp"].to_numpy(),
             }
         ),
