@@ -6,7 +6,7 @@ Each size is one `kedro run --pipeline=train` (through a KedroSession, with the 
 validation, run lock, promotion gate, retention) in a fresh scratch copy of this project's `conf/`, in
 its own process, with the default parameters except the world's size (10 saves per pin), `--epochs`
 and `--batches` per epoch. A profiling hook records every node's seconds and its peak resident memory
-(sampled every 20 ms while it runs). Printed per size: each node's seconds and peak GB, each epoch's
+(sampled every 20 ms while it runs). Printed per size: each node's seconds and peak GiB, each epoch's
 training pairs/s and the share of it spent sampling (pairs and hard negatives); then each node's growth
 in time from one size to the next. `--smoke` runs two tiny worlds in seconds (the test suite runs it).
 
@@ -62,7 +62,7 @@ class NodeProfiler:
         seconds = time.perf_counter() - self._started
         self._running = False
         self._thread.join()
-        self.nodes[node.name] = {"seconds": seconds, "peak_gb": max(self._peak, self.resident_bytes()) / 2**30}
+        self.nodes[node.name] = {"seconds": seconds, "peak_gib": max(self._peak, self.resident_bytes()) / 2**30}
 
 
 def run_one(args: argparse.Namespace, n_pins: int) -> dict:
@@ -179,9 +179,9 @@ def main() -> None:
         r = rows[-1]
         resumed = f" ({', '.join(args.nodes)} of {args.resume})" if args.resume else ""
         print(f"\n{n:,} pins: the train pipeline{resumed} took {r['total_seconds']:.0f} s")
-        print(f"  {'node':<34}{'seconds':>10}{'peak GB':>9}")
+        print(f"  {'node':<34}{'seconds':>10}{'peak GiB':>10}")
         for name, node in r["nodes"].items():
-            print(f"  {name:<34}{node['seconds']:>10.2f}{node['peak_gb']:>9.2f}")
+            print(f"  {name:<34}{node['seconds']:>10.2f}{node['peak_gib']:>10.2f}")
         for i, epoch in enumerate(r["epochs"], 1):
             print(
                 f"  epoch {i}: {epoch['pairs_per_s']:,.0f} pairs/s, "
