@@ -115,6 +115,7 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
                 "test": metrics["pinsage"]["test"],
                 # Without features a model has nothing to embed a new item from: no new-item figures.
                 "new": new.get("pinsage") if p.model.use_features else None,
+                "new_own": new.get("pinsage_own") if p.model.use_features else None,
                 "new_cold": new.get("pinsage_cold") if p.model.use_features else None,
                 "seconds": seconds,
                 "epochs": len(result.history),
@@ -174,12 +175,13 @@ COLUMNS = (
     ("test", "mrr"),
     ("val", "hits@10"),
     ("new", "hits@10"),
+    ("new_own", "hits@10"),
     ("new_cold", "hits@10"),
 )
 
 
 def table(results: dict[str, list[dict]]) -> str:
-    names = {"new": "new items", "new_cold": "new items, cold"}
+    names = {"new": "new items", "new_own": "new items, own vector (no users' taste)", "new_cold": "new items, cold"}
     head = (
         "| method | "
         + " | ".join(

@@ -104,6 +104,7 @@ def test_kedro_run_train_end_to_end(trained_project):
         and set(inductive["methods"])
         == {
             "pinsage",
+            "pinsage_own",
             "pinsage_cold",
             "popularity",
             "itemknn",
@@ -415,12 +416,15 @@ def test_new_items_are_embedded_with_the_published_settings_when_todays_differ(p
     (project / "data/01_raw/new_items").mkdir(parents=True, exist_ok=True)
     held_out.iloc[:5].to_csv(project / "data/01_raw/new_items/batch.csv", index=False)
     result = kedro_run(
-        project, "--pipeline=embed_new_items", "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3"
+        project,
+        "--pipeline=embed_new_items",
+        "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3,new_items.taste_weight=0",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     log = " ".join((result.stdout + result.stderr).split())
     assert "today's parameters differ from those the published model" in log
     assert "model.hidden_dim: trained 64, today 8" in log and "neighbourhood.num_neighbors: trained 10, today 3" in log
+    assert "new_items.taste_weight: trained 4.0, today 0.0" in log
     table = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
     assert len(table) == 275 and len(table["embedding"].iloc[-1]) == 64
 

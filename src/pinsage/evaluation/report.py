@@ -6,6 +6,7 @@ from pinsage.evaluation.metrics import EvaluationConfig
 
 METHOD_NAMES = {
     "pinsage": "PinSage",
+    "pinsage_own": "PinSage, its own vector (no users' taste folded in)",
     "pinsage_cold": "PinSage, cold (features only, nothing attached)",
     "popularity": "Popularity",
     "itemknn": "Item-kNN (cosine)",

@@ -42,6 +42,13 @@ def edges_by_id(graph: dgl.DGLGraph, etype: str) -> tuple[torch.Tensor, torch.Te
     return src, dst
 
 
+def item_users(graph: dgl.DGLGraph) -> tuple[torch.Tensor, torch.Tensor]:
+    """The users of each item as CSR (row pointers over items, user indices): the form `build_graph` keeps,
+    so no copy of the edges is made."""
+    indptr, users, _ = graph.adj_tensors("csr", etype=ITEM_TO_USER)
+    return indptr, users
+
+
 def extend_graph(graph: dgl.DGLGraph, added: pd.DataFrame, n_users: int, n_items: int) -> dgl.DGLGraph:
     """`graph` grown to `n_users` and `n_items` nodes (new ones after its own) with the `added`
     interactions' edges in both directions, for walks from the new items: the rows `build_graph` gives

@@ -9,8 +9,9 @@ import pandas as pd
 from pydantic import BaseModel
 
 from pinsage.data.schema import DataError
-from pinsage.graph.build import build_graph
+from pinsage.graph.build import build_graph, item_users
 from pinsage.lifecycle.publishing import PublishedRun
+from pinsage.model.taste import fold_in_taste, users_taste
 from pinsage.model.trained_with import TrainedWith
 from pinsage.serving.embeddings import ExportConfig, embedding_table
 from pinsage.serving.new_items import TrainedItems, attach_new_items, embed_with_new_items
@@ -27,9 +28,10 @@ def embed_new_items(
 ) -> pd.DataFrame:
     """The embedding table of the published catalogue followed by `new_items`.
 
-    The network, the feature encoding and the neighbourhood sampling are the published model's own
-    (`trained_with`); where `today`'s parameters say otherwise, the log lists what differs and the
-    published settings are used, since the weights only mean something under them.
+    The network, the feature encoding, the neighbourhood sampling and the users' taste folded into a new
+    item's vector are the published model's own (`trained_with`); where `today`'s parameters say otherwise,
+    the log lists what differs and the published settings are used, since the weights only mean something
+    under them (and the published figures were measured under them).
     """
     if published is None:
         raise DataError("nothing is published yet: run `kedro run --pipeline=train` before embedding new items")
@@ -53,6 +55,15 @@ def embed_new_items(
     embeddings = embed_with_new_items(
         network, attached, trained, graph, chunk_size=export.chunk_size, device=export.device
     )
+    n, weight = len(catalogue), trained_with.new_items.taste_weight
+    if weight:
+        added_users, added_items = attached.added["user"].to_numpy(), attached.added["item"].to_numpy() - n
+        taste = users_taste(
+            ((s, embeddings[s : min(s + export.chunk_size, n)]) for s in range(0, n, export.chunk_size)),
+            item_users(graph),
+            added_users,
+        )
+        embeddings[n:] = fold_in_taste(embeddings[n:], added_users, added_items, taste, weight)
     log.info(
         "embedded %d new items (%d interactions attached) beside the %d items of published model %s",
         len(attached.new_items),

@@ -19,6 +19,7 @@ from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.sampling import WalkEpochSampler
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig, PinSage
+from pinsage.model.taste import NewItemConfig
 from pinsage.model.trained_with import TrainedWith
 from pinsage.training.checkpoint import fingerprint
 from pinsage.training.config import TrainConfig
@@ -55,6 +56,7 @@ class TrainSettings(BaseModel):
     model: ModelConfig = ModelConfig()
     training: TrainConfig = TrainConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    new_items: NewItemConfig = NewItemConfig()  # not used in training: recorded beside the weights
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ def fit(
     started_from = _warm_start(network, inputs, context) if config.warm_start else None
     run_fingerprint = fingerprint(
         {
-            **settings.model_dump(exclude={"training": {"device", "num_workers", "processes", "checkpoint_path"}}),
+            **settings.model_dump(
+                exclude={"training": {"device", "num_workers", "processes", "checkpoint_path"}, "new_items": True}
+            ),
             "warm_start_from": started_from,
         },
         {
@@ -121,7 +125,12 @@ def fit(
         start_is_candidate=started_from is not None,
     )
     trained_with = TrainedWith.record(
-        settings.model, settings.features, settings.neighbourhood, inputs.features, inputs.vocabulary
+        settings.model,
+        settings.features,
+        settings.neighbourhood,
+        settings.new_items,
+        inputs.features,
+        inputs.vocabulary,
     )
     return TrainingResult(result.state_dict, result.history, result.best_epoch, trained_with)
 

@@ -13,7 +13,7 @@ computing those again (`embed_added_items`): an earlier item's neighbourhood nev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -91,19 +91,44 @@ def _final(model, tables: list[torch.Tensor], earlier, neighbours, weights, chun
     three (2.3 GB less at 10M items). With one convolution the projection is also what it gathers
     neighbours from, so the result then gets a table of its own."""
     projected, h = tables[0], tables[-1]
-    conv, last = (model.convs[-1] if model.convs else None), (earlier[-1] if earlier else None)
+    rows = _final_rows(model, projected, h, earlier[-1] if earlier else None, neighbours, weights, device)
+    in_place = not model.convs or h is not projected
+    tables.clear()
+    return _by_chunks(len(projected), chunk_size, rows, out=projected if in_place else None)
+
+
+@torch.no_grad()
+def final_chunks(
+    model: PinSage,
+    tables: list[torch.Tensor],
+    neighbours: torch.Tensor,
+    weights: torch.Tensor,
+    chunk_size: int = 65536,
+    device: torch.device | str = "cpu",
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """(first item, embeddings on CPU) chunk after chunk for the items whose `layer_tables` are `tables`,
+    the rows `embed_all_items` gives them, leaving the tables as they are: for a reader that needs every
+    item's embedding once but not the whole table (2.3 GB at 10M items) beside the tables it keeps."""
+    model.eval()
+    rows = _final_rows(model, tables[0], tables[-1], None, neighbours, weights, device)
+    for s in range(0, len(tables[0]), chunk_size):
+        yield s, rows(s, min(s + chunk_size, len(tables[0]))).cpu()
+
+
+def _final_rows(model, projected, h, last_earlier, neighbours, weights, device) -> Callable[[int, int], torch.Tensor]:
+    """rows(s, e): the embeddings of items s..e-1 from their projection and their last layer table `h`."""
+    conv = model.convs[-1] if model.convs else None
 
     def rows(s: int, e: int) -> torch.Tensor:
         own = projected[s:e].to(device)
         if conv is None:
             return model.finish(own, own)
         return model.finish(
-            conv(h[s:e].to(device), _gather(last, h, neighbours[s:e]).to(device), weights[s:e].to(device)), own
+            conv(h[s:e].to(device), _gather(last_earlier, h, neighbours[s:e]).to(device), weights[s:e].to(device)),
+            own,
         )
 
-    in_place = conv is None or h is not projected
-    tables.clear()
-    return _by_chunks(len(projected), chunk_size, rows, out=projected if in_place else None)
+    return rows
 
 
 def _convolve(conv, h, earlier_rows, neighbours, weights, chunk_size, device) -> torch.Tensor:

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinsage.data.features import FeatureConfig, feature_sizes
 from pinsage.graph.config import NeighbourConfig
 from pinsage.model.pinsage import ModelConfig, PinSage
+from pinsage.model.taste import NewItemConfig
 
-SECTIONS = ("model", "features", "neighbourhood")
+SECTIONS = ("model", "features", "neighbourhood", "new_items")
 
 
 class TrainedWith(BaseModel):
@@ -27,6 +28,11 @@ class TrainedWith(BaseModel):
     model: ModelConfig
     features: FeatureConfig = Field(description="how item features were encoded (new items get the same)")
     neighbourhood: NeighbourConfig = Field(description="how neighbourhoods were sampled (new items get the same)")
+    # A model recorded before this setting existed was evaluated, and is served, without the fold-in.
+    new_items: NewItemConfig = Field(
+        default_factory=lambda: NewItemConfig(taste_weight=0.0),
+        description="how a new item's embedding is completed from its users' taste (evaluated so, served so)",
+    )
     feature_sizes: dict[str, int] = Field(description="input sizes of the projector: items, vocabularies, dense width")
     vocabulary_digest: str = Field(description="SHA-256 of the feature vocabulary the weights' rows belong to")
 
@@ -36,6 +42,7 @@ class TrainedWith(BaseModel):
         model: ModelConfig,
         features: FeatureConfig,
         neighbourhood: NeighbourConfig,
+        new_items: NewItemConfig,
         item_features: dict[str, torch.Tensor],
         vocabulary: dict[str, list],
     ) -> TrainedWith:
@@ -44,6 +51,7 @@ class TrainedWith(BaseModel):
             model=model,
             features=features,
             neighbourhood=neighbourhood,
+            new_items=new_items,
             feature_sizes=feature_sizes(item_features, vocabulary),
             vocabulary_digest=vocabulary_digest(vocabulary),
         )

@@ -16,6 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:model",
                     "params:features",
                     "params:neighbourhood",
+                    "params:new_items",
                     "params:export",
                 ],
                 outputs="item_embeddings",

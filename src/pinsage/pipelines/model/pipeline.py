@@ -24,6 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:model",
                     "params:training",
                     "params:evaluation",
+                    "params:new_items",
                 ],
                 outputs=["model_weights", "training_history", "trained_with"],
                 name="train_pinsage",
