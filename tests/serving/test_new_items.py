@@ -182,6 +182,8 @@ def test_trained_pinsage_ranks_held_out_items_better_than_popularity(world):
     hits = {name: m["hits@10"] for name, m in result["methods"].items()}
     assert result["items"] == 90 and result["methods"]["pinsage"]["users"] > 100
     assert hits["pinsage"] > 1.5 * hits["popularity"], hits
+    # Folding in the taste of an item's users adds what its own vector misses (0.45 against 0.38 here).
+    assert hits["pinsage"] > hits["pinsage_own"] + 0.02, hits
     assert len({m["users"] for m in result["methods"].values()}) == 1  # one protocol for every method
 
 
