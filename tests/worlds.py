@@ -9,6 +9,7 @@ from pinsage.data.split import SplitConfig
 from pinsage.graph.config import NeighbourConfig
 from pinsage.jobs.prepare import PreparedData, prepare
 from pinsage.model.pinsage import ModelConfig
+from pinsage.model.scoring import ScoringConfig
 from pinsage.model.taste import NewItemConfig
 from pinsage.model.trained_with import TrainedWith
 
@@ -31,6 +32,7 @@ def trained_with(world: PreparedData, model: ModelConfig) -> TrainedWith:
         FeatureConfig(),
         NeighbourConfig(inference_random_walks=50),
         NewItemConfig(),
+        ScoringConfig(),
         world.inputs.features,
         world.inputs.vocabulary,
     )

@@ -13,7 +13,7 @@ from pinsage.lifecycle.publishing import check_publishable, decide, published_ve
 from pinsage.lifecycle.retention import apply_retention
 from pinsage.lifecycle.run_lock import RunLock, RunLockHeld
 from pinsage.parameters import Parameters, validate_parameters
-from pinsage.serving.embeddings import embedding_matrix
+from pinsage.serving.embeddings import has_prior, index_vectors
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +164,9 @@ class PublishAndRetain:
         """The gate's checks on exactly the embedding table and index it would publish."""
         if not {"item_embeddings", "embedding_index"} <= set(artifacts):
             return ["publish.artifacts must include item_embeddings and embedding_index, which are served"]
-        embeddings = embedding_matrix(self._load("item_embeddings", artifacts["item_embeddings"]))
+        table = self._load("item_embeddings", artifacts["item_embeddings"])
         index = self._load("embedding_index", artifacts["embedding_index"])
-        return check_publishable(value, users, embeddings, index, config)
+        return check_publishable(value, users, index_vectors(table), index, config, has_prior(table))
 
     def _load(self, name: str, version: str):
         """A dataset at a given version, whatever a concurrent run wrote since."""

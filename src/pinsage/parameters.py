@@ -22,6 +22,7 @@ from pinsage.lifecycle.publishing import PublishConfig
 from pinsage.lifecycle.retention import RetentionConfig
 from pinsage.lifecycle.run_lock import RunsConfig
 from pinsage.model.pinsage import ModelConfig
+from pinsage.model.scoring import ScoringConfig
 from pinsage.model.taste import NewItemConfig
 from pinsage.serving.config import ServeConfig
 from pinsage.serving.embeddings import ExportConfig
@@ -60,6 +61,7 @@ class Parameters(BaseModel):
     index: IndexConfig = IndexConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     new_items: NewItemConfig = NewItemConfig()
+    scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig
     retention: RetentionConfig = RetentionConfig()
     runs: RunsConfig = RunsConfig()

@@ -122,10 +122,30 @@ def test_each_method_ranks_exactly_as_its_dense_scores_rank(seed):
     for scorer in scorers:
         expected = ranks(DenseRows(scorer.rows, n_items), queries)
         np.testing.assert_array_equal(ranks(scorer, queries), expected, err_msg=type(scorer).__name__)
-    # Blocks of items smaller than the catalogue (targets and seen items in every block), odd batches.
-    chunked = EmbeddingScorer(vectors)
-    chunked.batch_size, chunked.items_per_block = 7, 13
-    np.testing.assert_array_equal(ranks(chunked, queries), ranks(DenseRows(chunked.rows, n_items), queries))
+    # Blocks of items smaller than the catalogue (targets and seen items in every block), odd batches;
+    # with a popularity prior too (repeated values: ties across the prior as well).
+    prior = rng.integers(0, 3, n_items).astype(np.float32) * 0.5
+    for chunked in (EmbeddingScorer(vectors), EmbeddingScorer(vectors, prior)):
+        chunked.batch_size, chunked.items_per_block = 7, 13
+        np.testing.assert_array_equal(ranks(chunked, queries), ranks(DenseRows(chunked.rows, n_items), queries))
+
+
+def test_the_embedding_score_adds_the_candidates_prior_as_the_index_does():
+    """cosine + the candidate's prior, never the query's: what an index of [embedding, prior] rows
+    searched with [embedding, 1] returns."""
+    from pinsage.serving.index import build_inner_product_index
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 6)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    prior = rng.uniform(0, 0.5, 50).astype(np.float32)
+    rows = EmbeddingScorer(x, prior).rows(np.arange(5))
+    np.testing.assert_allclose(rows, x[:5] @ x.T + prior[None, :], rtol=1e-6)
+    index = build_inner_product_index(np.hstack([x, prior[:, None]]), with_prior=True)
+    scores, found = index.search(np.hstack([x[:5], np.ones((5, 1), np.float32)]), 50)
+    np.testing.assert_allclose(np.take_along_axis(rows, found, axis=1), scores, rtol=1e-5)
+    with pytest.raises(ValueError, match="a prior of shape"):
+        EmbeddingScorer(x, prior[:10])
 
 
 def test_index_recall_is_one_for_an_exact_index_and_low_for_another_one():

@@ -84,6 +84,22 @@ def test_an_index_of_other_embeddings_is_refused():
     assert any("do not find themselves first" in p for p in check_publishable(0.2, 300, embeddings, other, CONFIG))
 
 
+def test_an_index_with_priors_is_checked_by_cosine_so_popular_neighbours_do_not_fail_it():
+    """Served with priors, a popular neighbour outscores the item itself; asked by cosine alone, every
+    item still finds itself first in its own run's index, and not in another run's."""
+    # Items in pairs of near twins (cosine about 0.99), the second of each pair the more popular.
+    twins = np.repeat(unit_rows(100), 2, axis=0) + 0.05 * unit_rows(200, seed=2)
+    embeddings = (twins / np.linalg.norm(twins, axis=1, keepdims=True)).astype(np.float32)
+    prior = np.tile(np.array([0.5, 0.9], dtype=np.float32), 100)[:, None]
+    vectors = np.hstack([embeddings, prior])
+    assert (build_inner_product_index(vectors, with_prior=True).search(vectors[::2], 1)[1][:, 0] % 2 == 1).all()
+    index = build_inner_product_index(vectors, with_prior=True)
+    assert check_publishable(0.2, 300, vectors, index, CONFIG, with_prior=True) == []
+    other = build_inner_product_index(np.hstack([unit_rows(200, seed=1), prior]), with_prior=True)
+    assert check_publishable(0.2, 300, vectors, index, CONFIG, with_prior=False)  # asked with the priors
+    assert any("do not find themselves" in p for p in check_publishable(0.2, 300, vectors, other, CONFIG, True))
+
+
 def test_runs_are_compared_only_with_a_published_run_of_the_same_dataset(tmp_path):
     movielens = dataset_identity(DataConfig(source="ml-100k", path=str(tmp_path)))
     synthetic = dataset_identity(DataConfig())

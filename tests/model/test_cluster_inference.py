@@ -1,6 +1,7 @@
 """Layer-wise inference on a 2-worker dask LocalCluster equals the local layer-wise inference, and the
 workers write the embeddings as Parquet parts that saving item_embeddings moves into place."""
 
+import numpy as np
 import torch
 from kedro.io import Version
 
@@ -9,7 +10,8 @@ from pinsage.data.features import feature_sizes
 from pinsage.jobs.export import embed_catalogue
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import ModelConfig, PinSage
-from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_matrix, read_table
+from pinsage.model.scoring import ScoringConfig, popularity_prior
+from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_matrix, prior_vector, read_table
 from tests.worlds import planted_world, trained_with
 
 
@@ -47,3 +49,7 @@ def test_a_two_worker_cluster_writes_the_local_embeddings_as_parts(tmp_path):
     on_cluster = torch.from_numpy(embedding_matrix(table))
     assert on_cluster.shape == local.shape == (n_items, 16)
     torch.testing.assert_close(on_cluster, local, atol=1e-5, rtol=1e-5)
+    # Each part carries its items' priors, as the local export's table does.
+    expected = popularity_prior(inputs.features["log_degree"], ScoringConfig())
+    np.testing.assert_array_equal(prior_vector(table), expected)
+    assert expected.max() > 0

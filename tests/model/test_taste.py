@@ -10,8 +10,7 @@ import torch.nn.functional as F
 from pinsage.model import taste as taste_module
 from pinsage.model.inference import embed_all_items, final_chunks, layer_tables
 from pinsage.model.pinsage import ModelConfig, PinSage
-from pinsage.model.taste import NewItemConfig, fold_in_taste, users_taste
-from pinsage.model.trained_with import TrainedWith
+from pinsage.model.taste import fold_in_taste, users_taste
 from tests.worlds import planted_world, trained_with
 
 # Five trained items, four users: user u's training items.
@@ -83,12 +82,3 @@ def test_final_chunks_are_the_embeddings_and_leave_the_layer_tables_as_they_were
     assert [s for s, _ in rows] == list(range(0, 120, 25))
     torch.testing.assert_close(torch.cat([r for _, r in rows]), embed_all_items(model, features, neighbours, weights))
     assert all(torch.equal(a, b) for a, b in zip(tables, before, strict=True))
-
-
-def test_a_model_recorded_before_the_fold_in_existed_serves_new_items_without_it():
-    """Its new items were evaluated on their own vectors: they must be served so."""
-    world = planted_world(n_pins=60, n_boards=50, n_topics=3, saves_per_board=6, seed=2)
-    record = trained_with(world, ModelConfig(hidden_dim=8)).model_dump(mode="json")
-    assert record["new_items"] == {"taste_weight": NewItemConfig().taste_weight}
-    del record["new_items"]
-    assert TrainedWith.model_validate(record).new_items.taste_weight == 0.0

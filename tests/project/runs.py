@@ -32,7 +32,7 @@ def fresh_project(root: Path) -> Path:
 
 
 def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="400")
+    env = dict(os.environ, DO_NOT_TRACK="1", KEDRO_DISABLE_TELEMETRY="true", TQDM_DISABLE="1", COLUMNS="2000")
     return subprocess.run(
         [sys.executable, "-m", "kedro", "run", *args],
         cwd=project,

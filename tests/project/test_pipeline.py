@@ -95,7 +95,7 @@ def test_kedro_run_train_end_to_end(trained_project):
     embeddings = latest(project / "data/07_model_output/item_embeddings.parquet")
     assert (embeddings / "part-00000.parquet").is_file()  # a folder of parts
     table = pd.read_parquet(embeddings)
-    assert len(table) == 270 and set(table.columns) == {"item", "item_id", "embedding"}  # 10% held out
+    assert len(table) == 270 and set(table.columns) == {"item", "item_id", "embedding", "prior"}  # 10% held out
     assert "## New items (inductive)" in report and "| Features-only cosine |" in report
     inductive = json.loads(latest(project / "data/08_reporting/new_item_metrics.json").read_text())
     assert (
@@ -351,6 +351,10 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
         / artifacts["item_embeddings"]
         / "item_embeddings.parquet"
     )
+    # The served score's popularity term: β · ln(1 + training interactions), the default β.
+    train = pd.read_parquet(latest(project / "data/03_primary/train_interactions.parquet"))
+    degree = np.bincount(train["item"], minlength=len(before))[before["item"]]
+    np.testing.assert_allclose(before["prior"], 0.0025 * np.log1p(degree), rtol=1e-6)
     models_before = sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir())
     result = kedro_run(project, "--pipeline=embed_new_items", params_arg(TINY))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -358,6 +362,10 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
     assert len(after) == len(before) + 10
     assert after["item_id"].tolist() == before["item_id"].tolist() + held_out["item_id"].iloc[:10].tolist()
     assert np.allclose(np.stack(after["embedding"][: len(before)]), np.stack(before["embedding"]), atol=1e-6)
+    # A new item's prior is from the interactions attached to it, as the evaluation scored it.
+    attached = events[mine].groupby("item_id").size().reindex(held_out["item_id"].iloc[:10], fill_value=0)
+    np.testing.assert_allclose(after["prior"][: len(before)], before["prior"])
+    np.testing.assert_allclose(after["prior"][len(before) :], 0.0025 * np.log1p(attached.to_numpy()), rtol=1e-6)
     assert sorted((project / "data/06_models/pinsage_state_dict.pt").iterdir()) == models_before  # no training
     now = json.loads((project / "data/09_published/published.json").read_text())
     assert now["artifacts"]["model_weights"] == artifacts["model_weights"]
@@ -367,7 +375,8 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
     index = sorted((project / "data/07_model_output/embedding_index.faiss").iterdir())[-1]
     import faiss
 
-    assert faiss.read_index(str(index / "embedding_index.faiss")).ntotal == len(after)
+    served = faiss.read_index(str(index / "embedding_index.faiss"))
+    assert served.ntotal == len(after) and served.d == len(after["embedding"].iloc[0]) + 1  # the prior's coordinate
 
 
 def test_retention_keeps_the_newest_runs_and_the_published_one(project):
@@ -418,15 +427,17 @@ def test_new_items_are_embedded_with_the_published_settings_when_todays_differ(p
     result = kedro_run(
         project,
         "--pipeline=embed_new_items",
-        "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3,new_items.taste_weight=0",
+        "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3,new_items.taste_weight=0,scoring.popularity_prior=0",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     log = " ".join((result.stdout + result.stderr).split())
     assert "today's parameters differ from those the published model" in log
     assert "model.hidden_dim: trained 64, today 8" in log and "neighbourhood.num_neighbors: trained 10, today 3" in log
     assert "new_items.taste_weight: trained 4.0, today 0.0" in log
+    assert "scoring.popularity_prior: trained 0.0025, today 0.0" in log
     table = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
     assert len(table) == 275 and len(table["embedding"].iloc[-1]) == 64
+    assert (table["prior"].iloc[:270] > 0).any()  # the published β, not today's 0
 
 
 def test_torchrun_command_line_trains_on_the_catalog_in_the_named_environment(project):
@@ -470,8 +481,9 @@ def test_the_gate_refuses_an_index_built_from_other_embeddings(project):
     stray = project / "data/07_model_output/embedding_index.faiss/9999-01-01T00.00.00.000Z/embedding_index.faiss"
     stray.parent.mkdir()
     vectors = np.random.default_rng(0).normal(size=(270, 64)).astype(np.float32)
-    index = faiss.IndexFlatIP(64)
-    index.add(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = faiss.IndexFlatIP(65)  # the shape of the run's own: embeddings and a prior
+    index.add(np.hstack([vectors, np.full((270, 1), 0.01, dtype=np.float32)]))
     faiss.write_index(index, str(stray))
     result = kedro_run(project, "--pipeline=evaluate")
     assert result.returncode == 3

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pinsage.serving.index import IndexConfig, build_inner_product_index
+from pinsage.serving.index import IndexConfig, build_embedding_index, build_inner_product_index
 from pinsage.serving.similar_items import UnknownItems, item_details, served_set
 
 # Four items on a circle (a, b, c close together, d opposite) and a new item e next to a.
@@ -51,6 +51,20 @@ def test_similar_items_are_the_nearest_without_the_item_itself(kind):
     assert "d" not in [n["item_id"] for n in answers[1]] and len(answers[1]) == 3
     described = {"item_id": "b", "title": "Aliens (1986)", "categories": ["Sci-Fi"]}
     assert answers[0][1] == {**described, "score": answers[0][1]["score"]}
+
+
+def test_a_table_with_priors_is_served_by_cosine_plus_the_candidates_prior():
+    """c is a's third nearest by cosine (0.88 against e's 0.99); its prior of 0.2 puts it first. The item
+    asked for is still left out though its own score (1 + its prior) is the highest."""
+    table = embeddings_table().assign(prior=np.array([0.15, 0.0, 0.2, 0.0, 0.0], dtype=np.float32))
+    index = build_embedding_index(table, IndexConfig(kind="exact"))
+    answers = served_set({"version": "v1"}, table, index, item_details(catalogue())).similar(["a", "b"], k=3)
+    assert [n["item_id"] for n in answers[0]] == ["c", "e", "b"]
+    assert answers[0][0]["score"] == pytest.approx(np.cos(0.5) + 0.2, abs=1e-5)
+    assert [n["item_id"] for n in answers[1]] == ["c", "a", "e"]
+    without_priors = build_inner_product_index(np.stack(table["embedding"]))
+    with pytest.raises(ValueError, match="not one publication's"):
+        served_set({"version": "v1"}, table, without_priors, item_details(catalogue()))
 
 
 def test_unknown_ids_are_named_all_at_once():

@@ -6,7 +6,7 @@ from pinsage.evaluation.metrics import EvaluationConfig
 
 METHOD_NAMES = {
     "pinsage": "PinSage",
-    "pinsage_own": "PinSage, its own vector (no users' taste folded in)",
+    "pinsage_own": "PinSage, its own vector (no users' taste folded in, no popularity prior)",
     "pinsage_cold": "PinSage, cold (features only, nothing attached)",
     "popularity": "Popularity",
     "itemknn": "Item-kNN (cosine)",
@@ -39,7 +39,9 @@ def recall_report(
         "Protocol: per user, the target is the held-out item (validation: the second-to-last interaction, test: "
         "the last); the query is the user's latest item before it (validation: the latest training item; test: "
         "the validation item where the user has one); the candidates are all items minus everything the user "
-        "had before the target. Every method is ranked the same way, on the same users.",
+        "had before the target. Every method is ranked the same way, on the same users. PinSage ranks by the "
+        "score it is served with: the cosine plus the candidate's popularity prior, β·ln(1 + its training "
+        "interactions) (`scoring.popularity_prior`, recorded in `trained_with`).",
         "",
         *_intervals_note(config),
         "",
@@ -170,7 +172,8 @@ def _new_items_section(new_item_metrics: dict, config: EvaluationConfig) -> list
         f"{len(snapshots)} groups, and for each group the held-out items carry only the interactions (anyone's) "
         f"from before its earliest target ({min(s['attached'] for s in snapshots)}–"
         f"{max(s['attached'] for s in snapshots)} interactions), for every method alike; PinSage cold and the "
-        "features-only cosine use none.",
+        "features-only cosine use none. PinSage is served with the taste of the item's users by then folded in "
+        "and the popularity prior of the interactions it had by then.",
         "",
         *_method_table(new_item_metrics["methods"], k),
         *_sample_note(new_item_metrics["methods"]),

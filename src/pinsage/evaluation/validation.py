@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from pinsage.evaluation.metrics import EvaluationQueries, evaluate
@@ -18,13 +19,14 @@ def recall_validator(
     weights: torch.Tensor,
     queries: EvaluationQueries,
     k: int,
+    prior: np.ndarray | None = None,
     device: str = "cpu",
 ) -> Callable[[PinSage], dict[str, float]]:
     """Validation as the report measures it: layer-wise embeddings of all items on the fixed
-    neighbourhoods, ranked under the latest-item protocol."""
+    neighbourhoods, ranked under the latest-item protocol by the served score (cosine + `prior`)."""
 
     def validate(model: PinSage) -> dict[str, float]:
         embeddings = embed_all_items(model, features, neighbours, weights, device=device)
-        return evaluate(EmbeddingScorer(embeddings), queries, k)
+        return evaluate(EmbeddingScorer(embeddings, prior), queries, k)
 
     return validate

@@ -26,8 +26,9 @@ from pinsage.evaluation.scorers import (
 from pinsage.graph.build import item_users
 from pinsage.model.inference import embed_added_items, final_chunks, layer_tables
 from pinsage.model.pinsage import PinSage
+from pinsage.model.scoring import popularity_prior
 from pinsage.model.taste import fold_in_taste, users_taste
-from pinsage.serving.embeddings import embedding_matrix
+from pinsage.serving.embeddings import embedding_matrix, prior_vector
 from pinsage.serving.new_items import AttachedItems, TrainedItems, attach_new_items, new_item_inputs
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def evaluate_trained_items(
         "test": EvaluationQueries(before_test, test_interactions, n_users, n_items, **sample),
     }
     scorers: dict[str, Scorer] = {
-        "pinsage": EmbeddingScorer(embedding_matrix(item_embeddings)),
+        "pinsage": EmbeddingScorer(embedding_matrix(item_embeddings), prior_vector(item_embeddings)),
         "popularity": PopularityScorer(train_interactions, n_items),
         "itemknn": ItemKnnScorer(train_interactions, n_users, n_items),
     }
@@ -107,16 +108,17 @@ def evaluate_new_items(
     evaluation: EvaluationConfig,
 ) -> dict:
     """HITS@k, NDCG@k, MRR for queries and targets among items held out of training entirely, each
-    target answered only from what had happened before it.
+    target answered only from what had happened before it, by the served score.
 
     Per user, the last interaction with a held-out item is the target and the user's latest earlier one
     the query; candidates are the held-out items minus the user's earlier ones. Targets are taken in
     time order in `evaluation.new_item_snapshots` groups; for each group the held-out items carry only
     the interactions (anyone's) from before its earliest target, as a new item would when the query
     comes, and every method (PinSage attached to the graph through them, popularity, item-kNN) uses
-    exactly those. PinSage is its served vector, with the taste of the item's users by then folded in
-    (`new_items.taste_weight` of `trained_with`); `pinsage_own` is its vector without that, to show what the
-    fold-in adds. PinSage cold (features only, nothing attached) and the features-only cosine use none.
+    exactly those. PinSage is its served score: its vector with the taste of the item's users by then
+    folded in (`new_items.taste_weight` of `trained_with`), plus the popularity prior of the interactions it
+    had by then (`scoring`); `pinsage_own` is the cosine of its own vector without either, to show what
+    they add. PinSage cold (features only, nothing attached) and the features-only cosine use none.
     """
     if held_out_items.empty:
         return {"items": 0, "snapshots": [], "methods": {}}
@@ -134,7 +136,7 @@ def evaluate_new_items(
     def embed(a: AttachedItems) -> torch.Tensor:
         return embed_added_items(network, trained_layers, *new_item_inputs(a, trained, training_graph))
 
-    weight = trained.trained_with.new_items.taste_weight
+    weight, scoring = trained.trained_with.new_items.taste_weight, trained.trained_with.scoring
     # Every user of a held-out item, once: each group's items are folded in from those it had by then.
     taste = (
         users_taste(
@@ -166,9 +168,10 @@ def evaluate_new_items(
         attached = replace(full, added=known.assign(item=known["item"] + n))
         own = embed(attached)
         folded = fold_in_taste(own, known["user"].to_numpy(), known["item"].to_numpy(), taste, weight)
+        attached_degree = np.bincount(known["item"].to_numpy(), minlength=n_new)
         scorers = {
             **fixed,
-            "pinsage": EmbeddingScorer(folded.numpy()),
+            "pinsage": EmbeddingScorer(folded.numpy(), popularity_prior(np.log1p(attached_degree), scoring)),
             "pinsage_own": EmbeddingScorer(own.numpy()),
             "popularity": PopularityScorer(known, n_new),
             "itemknn": ItemKnnScorer(known, full.n_users, n_new),
@@ -176,7 +179,7 @@ def evaluate_new_items(
         for m in methods:
             ranked[m][positions] = ranks(scorers[m], part)
         del scorers, own, folded  # not held while the next group walks: at 10M items, 0.5 GB
-        degree[positions] = np.bincount(known["item"].to_numpy(), minlength=n_new)[part.targets]
+        degree[positions] = attached_degree[part.targets]
         snapshots.append({"before": int(cutoff), "targets": len(positions), "attached": len(known)})
         # At millions of items a group takes minutes: say how far the node has got.
         log.info(

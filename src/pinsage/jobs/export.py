@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from pinsage.model.inference import embed_all_items
+from pinsage.model.scoring import popularity_prior
 from pinsage.model.trained_with import TrainedWith
 from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_table, part_name, write_embedding_part
 
@@ -23,11 +24,13 @@ def embed_catalogue(
     catalogue: pd.DataFrame,
     export: ExportConfig,
 ) -> pd.DataFrame | StagedParts:
-    """The embedding table of `catalogue` (`item`, `item_id`, `embedding`); refuses features encoded
-    with another vocabulary than the weights were trained on. On the dask engine the workers write the
+    """The embedding table of `catalogue` (`item`, `item_id`, `embedding`, `prior`: the served score's
+    popularity term, `trained_with.scoring`'s); refuses features encoded with another vocabulary than the
+    weights were trained on. On the dask engine the workers write the
     table's parts into a new folder under `export.dask_staging`, and that folder is returned."""
     network = trained_with.build_network(state_dict, vocabulary)
     neighbours, weights = neighbourhoods["neighbours"], neighbourhoods["weights"]
+    items = catalogue[["item", "item_id"]].assign(prior=popularity_prior(features["log_degree"], trained_with.scoring))
     if export.engine == "dask":
         # Imported here: dask is an optional extra, needed only by this engine.
         from pinsage.model.cluster_inference import dask_client, embed_all_items_on_cluster, partition_bounds
@@ -36,7 +39,7 @@ def embed_catalogue(
         staging.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="item_embeddings.", dir=staging))
         parts = [
-            (str(folder / part_name(i)), catalogue.iloc[start:stop][["item", "item_id"]])
+            (str(folder / part_name(i)), items.iloc[start:stop])
             for i, (start, stop) in enumerate(partition_bounds(len(catalogue), export.chunk_size))
         ]
         try:
@@ -51,4 +54,4 @@ def embed_catalogue(
     embeddings = embed_all_items(
         network.to(export.device), features, neighbours, weights, export.chunk_size, export.device
     )
-    return embedding_table(catalogue, embeddings)
+    return embedding_table(items, embeddings, items["prior"].to_numpy())

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from pinsage.data.schema import DataError
 from pinsage.graph.build import build_graph, item_users
 from pinsage.lifecycle.publishing import PublishedRun
+from pinsage.model.scoring import popularity_prior
 from pinsage.model.taste import fold_in_taste, users_taste
 from pinsage.model.trained_with import TrainedWith
 from pinsage.serving.embeddings import ExportConfig, embedding_table
@@ -28,8 +30,9 @@ def embed_new_items(
 ) -> pd.DataFrame:
     """The embedding table of the published catalogue followed by `new_items`.
 
-    The network, the feature encoding, the neighbourhood sampling and the users' taste folded into a new
-    item's vector are the published model's own (`trained_with`); where `today`'s parameters say otherwise,
+    The network, the feature encoding, the neighbourhood sampling, the users' taste folded into a new
+    item's vector and the popularity prior (from a new item's attached interactions) are the published
+    model's own (`trained_with`); where `today`'s parameters say otherwise,
     the log lists what differs and the published settings are used, since the weights only mean something
     under them (and the published figures were measured under them).
     """
@@ -71,6 +74,11 @@ def embed_new_items(
         len(catalogue),
         published.version,
     )
+    trained_prior = popularity_prior(trained.features["log_degree"], trained_with.scoring)
+    new_degree = np.bincount(attached.added["item"].to_numpy() - n, minlength=len(attached.new_items))
+    new_prior = popularity_prior(np.log1p(new_degree), trained_with.scoring)
     return embedding_table(
-        pd.concat([catalogue[["item", "item_id"]], attached.new_rows[["item", "item_id"]]]), embeddings
+        pd.concat([catalogue[["item", "item_id"]], attached.new_rows[["item", "item_id"]]]),
+        embeddings,
+        np.concatenate([trained_prior, new_prior]),
     )

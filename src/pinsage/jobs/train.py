@@ -19,6 +19,7 @@ from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.graph.sampling import WalkEpochSampler
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig, PinSage
+from pinsage.model.scoring import ScoringConfig, popularity_prior
 from pinsage.model.taste import NewItemConfig
 from pinsage.model.trained_with import TrainedWith
 from pinsage.training.checkpoint import fingerprint
@@ -57,6 +58,7 @@ class TrainSettings(BaseModel):
     training: TrainConfig = TrainConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     new_items: NewItemConfig = NewItemConfig()  # not used in training: recorded beside the weights
+    scoring: ScoringConfig = ScoringConfig()  # validation (the epoch chosen) scores as serving does
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,14 @@ def fit(
             max_users=evaluation.validation_users,
             seed=evaluation.seed,
         )
-        validate = recall_validator(inputs.features, *fixed, queries, k=settings.evaluation.k, device=config.device)
+        validate = recall_validator(
+            inputs.features,
+            *fixed,
+            queries,
+            k=settings.evaluation.k,
+            prior=popularity_prior(inputs.features["log_degree"], settings.scoring),
+            device=config.device,
+        )
     torch.manual_seed(config.seed)
     network = PinSage(feature_sizes(inputs.features, inputs.vocabulary), settings.model)
     started_from = _warm_start(network, inputs, context) if config.warm_start else None
@@ -129,6 +138,7 @@ def fit(
         settings.features,
         settings.neighbourhood,
         settings.new_items,
+        settings.scoring,
         inputs.features,
         inputs.vocabulary,
     )

@@ -54,8 +54,11 @@ def read_pointer(path: str | Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def check_publishable(value: float, users: int, embeddings: np.ndarray, index: Any, config: PublishConfig) -> list[str]:
-    """What is wrong with publishing these embeddings and this index on this validation figure (empty: nothing)."""
+def check_publishable(
+    value: float, users: int, vectors: np.ndarray, index: Any, config: PublishConfig, with_prior: bool = False
+) -> list[str]:
+    """What is wrong with publishing this index on this validation figure (empty: nothing); `vectors` are
+    what the index should hold (`pinsage.serving.embeddings.index_vectors`: with a prior, its last column)."""
     problems = []
     if not np.isfinite(value):
         problems.append(f"validation {config.metric} is not finite ({value})")
@@ -64,20 +67,24 @@ def check_publishable(value: float, users: int, embeddings: np.ndarray, index: A
             f"validation {config.metric} was measured on {users} users, fewer than publish.min_users = "
             f"{config.min_users}: too few to trust"
         )
-    broken = ~np.isfinite(embeddings).all(axis=1)
+    broken = ~np.isfinite(vectors).all(axis=1)
     if broken.any():
         problems.append(
             f"embeddings: {int(broken.sum())} rows are not finite (first: row {int(np.flatnonzero(broken)[0])})"
         )
-    if index.ntotal != len(embeddings) or index.d != embeddings.shape[1]:
+    if index.ntotal != len(vectors) or index.d != vectors.shape[1]:
         problems.append(
-            f"the index holds {index.ntotal} vectors, the embedding table {len(embeddings)} rows "
-            f"(dimensions {index.d} and {embeddings.shape[1]}): they are not one run's"
+            f"the index holds {index.ntotal} vectors, the embedding table {len(vectors)} rows "
+            f"(dimensions {index.d} and {vectors.shape[1]}): they are not one run's"
         )
-    elif not broken.any() and len(embeddings):
-        rows = np.random.default_rng(0).choice(len(embeddings), min(config.self_hit_sample, len(embeddings)), False)
-        scores, found = index.search(np.ascontiguousarray(embeddings[rows]), 1)
-        own = (embeddings[rows] * embeddings[rows]).sum(axis=1)
+    elif not broken.any() and len(vectors):
+        rows = np.random.default_rng(0).choice(len(vectors), min(config.self_hit_sample, len(vectors)), False)
+        # Asked by cosine alone (a 0 against the prior): then no other unit vector can beat the item itself.
+        asked = np.array(vectors[rows])
+        if with_prior:
+            asked[:, -1] = 0.0
+        scores, found = index.search(asked, 1)
+        own = (asked * vectors[rows]).sum(axis=1)
         # An exact duplicate may come first; then it scores exactly what the item itself scores.
         missed = (found[:, 0] != rows) & (np.abs(scores[:, 0] - own) > 1e-4)
         if missed.any():

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinsage.data.features import FeatureConfig, feature_sizes
 from pinsage.graph.config import NeighbourConfig
 from pinsage.model.pinsage import ModelConfig, PinSage
+from pinsage.model.scoring import ScoringConfig
 from pinsage.model.taste import NewItemConfig
 
-SECTIONS = ("model", "features", "neighbourhood", "new_items")
+SECTIONS = ("model", "features", "neighbourhood", "new_items", "scoring")
 
 
 class TrainedWith(BaseModel):
@@ -33,6 +34,11 @@ class TrainedWith(BaseModel):
         default_factory=lambda: NewItemConfig(taste_weight=0.0),
         description="how a new item's embedding is completed from its users' taste (evaluated so, served so)",
     )
+    # Likewise a model recorded before the popularity prior existed is scored by the cosine alone.
+    scoring: ScoringConfig = Field(
+        default_factory=lambda: ScoringConfig(popularity_prior=0.0),
+        description="what the served score adds to the cosine (validated so, evaluated so, served so)",
+    )
     feature_sizes: dict[str, int] = Field(description="input sizes of the projector: items, vocabularies, dense width")
     vocabulary_digest: str = Field(description="SHA-256 of the feature vocabulary the weights' rows belong to")
 
@@ -43,6 +49,7 @@ class TrainedWith(BaseModel):
         features: FeatureConfig,
         neighbourhood: NeighbourConfig,
         new_items: NewItemConfig,
+        scoring: ScoringConfig,
         item_features: dict[str, torch.Tensor],
         vocabulary: dict[str, list],
     ) -> TrainedWith:
@@ -52,6 +59,7 @@ class TrainedWith(BaseModel):
             features=features,
             neighbourhood=neighbourhood,
             new_items=new_items,
+            scoring=scoring,
             feature_sizes=feature_sizes(item_features, vocabulary),
             vocabulary_digest=vocabulary_digest(vocabulary),
         )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinsage.serving.embeddings import embedding_matrix
+from pinsage.serving.embeddings import has_prior, index_vectors
 
 
 class IndexConfig(BaseModel):
@@ -40,14 +40,18 @@ class IndexConfig(BaseModel):
         return "exact" if n_items < self.exact_below else "ivf"
 
 
-def build_inner_product_index(embeddings: np.ndarray, config: IndexConfig = IndexConfig()) -> faiss.Index:
-    """Inner-product search; on unit-length vectors that is cosine similarity.
+def build_inner_product_index(
+    vectors: np.ndarray, config: IndexConfig = IndexConfig(), with_prior: bool = False
+) -> faiss.Index:
+    """Inner-product search; on unit-length vectors that is cosine similarity. `with_prior`: each vector's
+    last coordinate is its item's prior (see `pinsage.serving.embeddings.index_vectors`), the rest its
+    unit-length embedding, and queries end in a 1, so the inner product is cosine + prior.
 
     Row i of the index is item i, so search results are item indices directly. An IVF index's search
     breadth (`nprobe`) and an HNSW index's (`efSearch`) are saved with the index by faiss.
     """
-    vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors[:, :-1] if with_prior else vectors, axis=1)
     if len(vectors) and not np.allclose(norms[norms > 0], 1.0, atol=1e-3):
         raise ValueError("embeddings must be L2-normalised for an inner-product index to rank by cosine")
     n, dim = vectors.shape
@@ -68,18 +72,29 @@ def build_inner_product_index(embeddings: np.ndarray, config: IndexConfig = Inde
 
 
 def build_embedding_index(item_embeddings: pd.DataFrame, config: IndexConfig) -> faiss.Index:
-    """The index over an embedding table (see `pinsage.serving.embeddings`)."""
-    return build_inner_product_index(embedding_matrix(item_embeddings), config)
+    """The index over an embedding table (see `pinsage.serving.embeddings`), serving its score."""
+    return build_inner_product_index(index_vectors(item_embeddings), config, has_prior(item_embeddings))
 
 
-def index_recall(index: faiss.Index, embeddings: np.ndarray, k: int, queries: int, seed: int = 0) -> dict:
-    """Recall@k of the index against exact search over `embeddings`, for a seeded sample of items as
-    queries: what serving from the index loses (1.0 for an exact index built from these embeddings)."""
-    vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
+def index_recall(
+    index: faiss.Index, vectors: np.ndarray, k: int, queries: int, seed: int = 0, with_prior: bool = False
+) -> dict:
+    """Recall@k of the index against exact search over `vectors` (what the index was built from, see
+    `build_inner_product_index`), for a seeded sample of items as queries: what serving from the index
+    loses (1.0 for an exact index built from these vectors)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if index.d != vectors.shape[1]:
+        raise ValueError(
+            f"the index holds {index.d}-dimensional vectors, the embedding table gives {vectors.shape[1]}: "
+            "they are not one run's"
+        )
     rows = np.random.default_rng(seed).choice(len(vectors), min(queries, len(vectors)), replace=False)
     k = min(k, len(vectors))
-    exact = exact_top_k(vectors[rows], vectors, k)
-    _, found = index.search(vectors[rows], k)
+    asked = np.array(vectors[rows])
+    if with_prior:
+        asked[:, -1] = 1.0  # a query's 1 against each candidate's prior
+    exact = exact_top_k(asked, vectors, k)
+    _, found = index.search(asked, k)
     overlap = [len(set(a) & set(b)) / k for a, b in zip(exact, found, strict=True)]
     return {
         f"recall@{k}": float(np.mean(overlap)) if len(rows) else 0.0,

@@ -44,7 +44,7 @@ def item_page(publication: dict, item: dict, neighbours: list[dict]) -> str:
         _search_form("")
         + f'<h2 id="item">{escape(_label(item))}</h2>'
         + f'<p>{_tags(item)} <span class="muted">id {escape(item["item_id"])}</span></p>'
-        + '<table id="similar"><tr><th>#</th><th>similar item</th><th>categories</th><th>cosine</th></tr>'
+        + '<table id="similar"><tr><th>#</th><th>similar item</th><th>categories</th><th>score</th></tr>'
         + f"{rows}</table>"
     )
     return _document(_label(item), publication, body)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pinsage.data.schema import among
-from pinsage.serving.embeddings import embedding_matrix
+from pinsage.serving.embeddings import query_vectors
 
 # index, query vectors, k → (scores, rows), as faiss's `index.search`; see `pinsage.serving.batching`.
 Search = Callable[[faiss.Index, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
@@ -47,14 +47,14 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class ServedSet:
-    """One publication, ready to answer: row i of `embeddings` and of the index is item `item_ids[i]`."""
+    """One publication, ready to answer: row i of `queries` and of the index is item `item_ids[i]`."""
 
     publication: dict  # the pointer's record: version, metric, value, dataset, artifacts, published_at
     item_ids: pd.Index  # str, unique, in index row order
     titles: np.ndarray  # object: str or None
     lowercase_titles: pd.Series  # str, "" where there is no title: what title search matches, lowered once
     categories: np.ndarray  # object: "|"-joined labels, "" when none
-    embeddings: np.ndarray  # [n_items, dim] float32, unit length
+    queries: np.ndarray  # [n_items, index.d] float32: row i searches the index for the items similar to item i
     index: faiss.Index
 
     @property
@@ -80,14 +80,15 @@ class ServedSet:
         return described if score is None else {**described, "score": round(float(score), 6)}
 
     def similar(self, item_ids: list[str], k: int, search: Search = search_directly) -> list[list[dict]]:
-        """For each item, its k nearest items in the index (cosine, best first), the item itself excluded."""
+        """For each item, its k best-scoring items in the index (cosine + the item's popularity prior, best
+        first), the item itself excluded."""
         return self.nearest(self.rows(item_ids), k, search)
 
     def nearest(self, rows: np.ndarray, k: int, search: Search = search_directly) -> list[list[dict]]:
         """`similar` for index rows already looked up (see `rows`)."""
         # One more than asked, so k remain once the item itself is dropped; an approximate index may not
         # return the item, then its last neighbour is dropped instead.
-        scores, found = search(self.index, np.ascontiguousarray(self.embeddings[rows]), min(k + 1, len(self)))
+        scores, found = search(self.index, np.ascontiguousarray(self.queries[rows]), min(k + 1, len(self)))
         answers = []
         for row, row_scores, row_found in zip(rows, scores, found, strict=True):
             keep = (row_found != row) & (row_found >= 0)  # faiss pads with -1 when a list runs short
@@ -126,11 +127,11 @@ def served_set(
 ) -> ServedSet:
     """The set serving `item_embeddings` from `index`, titled from `details` (see `item_details`); refuses
     an index and a table that are not one run's."""
-    embeddings = embedding_matrix(item_embeddings)
-    if index.ntotal != len(embeddings) or index.d != embeddings.shape[1]:
+    queries = query_vectors(item_embeddings)
+    if index.ntotal != len(queries) or index.d != queries.shape[1]:
         raise ValueError(
             f"the index holds {index.ntotal} vectors of {index.d} dimensions, the embedding table "
-            f"{len(embeddings)} rows of {embeddings.shape[1]}: they are not one publication's"
+            f"{len(queries)} rows searching with {queries.shape[1]}: they are not one publication's"
         )
     table = item_embeddings.sort_values("item")
     ids = pd.Index(table["item_id"].astype(str).to_numpy(), dtype=object)
@@ -144,6 +145,6 @@ def served_set(
         titles=titles,
         lowercase_titles=pd.Series(titles, dtype=object).fillna("").str.lower(),
         categories=described["categories"].fillna("").astype(str).to_numpy(dtype=object),
-        embeddings=embeddings,
+        queries=queries,
         index=index,
     )

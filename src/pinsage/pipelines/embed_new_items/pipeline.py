@@ -17,6 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:features",
                     "params:neighbourhood",
                     "params:new_items",
+                    "params:scoring",
                     "params:export",
                 ],
                 outputs="item_embeddings",

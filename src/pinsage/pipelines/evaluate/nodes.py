@@ -12,7 +12,7 @@ from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.evaluation.report import recall_by_degree_figure, recall_report, training_curve_figure
 from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import embedding_matrix
+from pinsage.serving.embeddings import has_prior, index_vectors
 from pinsage.serving.index import index_recall
 from pinsage.serving.new_items import TrainedItems
 
@@ -30,7 +30,13 @@ def evaluate_recall(
     metrics = evaluate_trained_items(
         item_embeddings, train_interactions, val_interactions, test_interactions, len(users), evaluation
     )
-    agreement = index_recall(embedding_index, embedding_matrix(item_embeddings), evaluation.k, evaluation.index_queries)
+    agreement = index_recall(
+        embedding_index,
+        index_vectors(item_embeddings),
+        evaluation.k,
+        evaluation.index_queries,
+        with_prior=has_prior(item_embeddings),
+    )
     return metrics, agreement
 
 

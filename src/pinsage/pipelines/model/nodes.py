@@ -12,6 +12,7 @@ from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.jobs.train import TrainingInputs, TrainSettings, fit, published_model
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig
+from pinsage.model.scoring import ScoringConfig
 from pinsage.model.taste import NewItemConfig
 from pinsage.pipelines.model.launch import launch
 from pinsage.training.config import TrainConfig
@@ -34,6 +35,7 @@ def assemble_training(
     training: TrainConfig,
     evaluation: EvaluationConfig,
     new_items: NewItemConfig,
+    scoring: ScoringConfig,
 ) -> tuple[TrainingInputs, TrainSettings]:
     """The `model` node's inputs, in the node's order, as what `fit` takes. The torchrun command line
     calls this too, with the same datasets loaded from the catalog."""
@@ -46,6 +48,7 @@ def assemble_training(
         training=training,
         evaluation=evaluation,
         new_items=new_items,
+        scoring=scoring,
     )
     inputs = TrainingInputs(
         training_graph,

@@ -25,6 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:training",
                     "params:evaluation",
                     "params:new_items",
+                    "params:scoring",
                 ],
                 outputs=["model_weights", "training_history", "trained_with"],
                 name="train_pinsage",
