@@ -4,7 +4,8 @@
 
 For each catalogue size, index kind (exact, IVF, built as the project builds them) and `serve.batch_searches`
 (concurrent requests searched together, or each on its own), a server process
-serves a synthetic publication of clustered unit vectors (64 dimensions, the default model's width), and
+serves a synthetic publication of clustered unit vectors (64 dimensions, the default model's width) with
+popularity priors, indexed as export indexes them (cosine + prior, one more coordinate), and
 `--clients` concurrent clients ask `GET /items/{id}/similar?k=10` for random items for `--seconds`: requests/s
 and p50/p99 latency. Then the same while a new publication is loaded beside the served one and swapped in:
 failed requests, mixed answers (every title names its publication, so an answer mixing two shows) and how
@@ -28,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from faiss_index import clustered_unit_vectors
-from pinsage.serving.index import IndexConfig, build_inner_product_index
+from pinsage.model.scoring import ScoringConfig, popularity_prior
+from pinsage.serving.index import IndexConfig, build_embedding_index
 from pinsage.serving.reloading import PublishedSetHolder, publication_key
 from pinsage.serving.similar_items import ServedSet, item_details, served_set
 
@@ -38,14 +40,17 @@ def publication(version: int) -> dict:
 
 
 def synthetic_set(version: int, n_items: int, dim: int, kind: str) -> ServedSet:
-    """Publication `version`: its own vectors, its index, every title starting with `v<version> `."""
-    vectors = clustered_unit_vectors(n_items, dim, np.random.default_rng(version))
+    """Publication `version`: its own vectors and priors (as export writes them: β·ln(1 + interactions),
+    interactions Zipf-distributed), its index, every title starting with `v<version> `."""
+    rng = np.random.default_rng(version)
+    vectors = clustered_unit_vectors(n_items, dim, rng)
     ids = [f"item{i}" for i in range(n_items)]
-    table = pd.DataFrame({"item": np.arange(n_items), "item_id": ids, "embedding": list(vectors)})
+    prior = popularity_prior(np.log1p(rng.zipf(1.5, n_items) - 1), ScoringConfig())
+    table = pd.DataFrame({"item": np.arange(n_items), "item_id": ids, "embedding": list(vectors), "prior": prior})
     details = pd.DataFrame(
         {"item_id": ids, "title": [f"v{version} item {i}" for i in range(n_items)], "categories": ""}
     )
-    index = build_inner_product_index(vectors, IndexConfig(kind=kind))
+    index = build_embedding_index(table, IndexConfig(kind=kind))
     return served_set(publication(version), table, index, item_details(details))
 
 

@@ -30,7 +30,7 @@ def embed_catalogue(
     table's parts into a new folder under `export.dask_staging`, and that folder is returned."""
     network = trained_with.build_network(state_dict, vocabulary)
     neighbours, weights = neighbourhoods["neighbours"], neighbourhoods["weights"]
-    items = catalogue[["item", "item_id"]].assign(prior=popularity_prior(features["log_degree"], trained_with.scoring))
+    prior = popularity_prior(features["log_degree"], trained_with.scoring)
     if export.engine == "dask":
         # Imported here: dask is an optional extra, needed only by this engine.
         from pinsage.model.cluster_inference import dask_client, embed_all_items_on_cluster, partition_bounds
@@ -39,7 +39,10 @@ def embed_catalogue(
         staging.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="item_embeddings.", dir=staging))
         parts = [
-            (str(folder / part_name(i)), items.iloc[start:stop])
+            (
+                str(folder / part_name(i)),
+                catalogue.iloc[start:stop][["item", "item_id"]].assign(prior=prior[start:stop]),
+            )
             for i, (start, stop) in enumerate(partition_bounds(len(catalogue), export.chunk_size))
         ]
         try:
@@ -54,4 +57,4 @@ def embed_catalogue(
     embeddings = embed_all_items(
         network.to(export.device), features, neighbours, weights, export.chunk_size, export.device
     )
-    return embedding_table(items, embeddings, items["prior"].to_numpy())
+    return embedding_table(catalogue, embeddings, prior)
