@@ -181,7 +181,11 @@ COLUMNS = (
 
 
 def table(results: dict[str, list[dict]]) -> str:
-    names = {"new": "new items", "new_own": "new items, own vector (no users' taste)", "new_cold": "new items, cold"}
+    names = {
+        "new": "new items",
+        "new_own": "new items, own vector (no users' taste, no prior)",
+        "new_cold": "new items, cold",
+    }
     head = (
         "| method | "
         + " | ".join(
