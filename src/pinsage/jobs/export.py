@@ -26,8 +26,8 @@ def embed_catalogue(
 ) -> pd.DataFrame | StagedParts:
     """The embedding table of `catalogue` (`item`, `item_id`, `embedding`, `prior`: the served score's
     popularity term, `trained_with.scoring`'s); refuses features encoded with another vocabulary than the
-    weights were trained on. On the dask engine the workers write the
-    table's parts into a new folder under `export.dask_staging`, and that folder is returned."""
+    weights were trained on. On the dask engine the workers write the table's parts into a new folder under
+    `export.dask_staging`, and that folder is returned."""
     network = trained_with.build_network(state_dict, vocabulary)
     neighbours, weights = neighbourhoods["neighbours"], neighbourhoods["weights"]
     prior = popularity_prior(features["log_degree"], trained_with.scoring)

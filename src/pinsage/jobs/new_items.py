@@ -32,9 +32,9 @@ def embed_new_items(
 
     The network, the feature encoding, the neighbourhood sampling, the users' taste folded into a new
     item's vector and the popularity prior (from a new item's attached interactions) are the published
-    model's own (`trained_with`); where `today`'s parameters say otherwise,
-    the log lists what differs and the published settings are used, since the weights only mean something
-    under them (and the published figures were measured under them).
+    model's own (`trained_with`); where `today`'s parameters say otherwise, the log lists what differs and
+    the published settings are used, since the weights only mean something under them (and the published
+    figures were measured under them).
     """
     if published is None:
         raise DataError("nothing is published yet: run `kedro run --pipeline=train` before embedding new items")
