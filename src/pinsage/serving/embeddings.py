@@ -92,7 +92,7 @@ def embedding_table(items: pd.DataFrame, embeddings: torch.Tensor, prior: np.nda
 
 def embedding_matrix(item_embeddings: pd.DataFrame) -> np.ndarray:
     """The embedding table as a float32 matrix whose row i is item i."""
-    return _matrix(item_embeddings, None)
+    return _matrix(item_embeddings, with_prior=False)
 
 
 def has_prior(item_embeddings: pd.DataFrame) -> bool:
@@ -110,27 +110,32 @@ def prior_vector(item_embeddings: pd.DataFrame) -> np.ndarray | None:
 def index_vectors(item_embeddings: pd.DataFrame) -> np.ndarray:
     """Row i: item i's embedding followed by its prior (where the table has them), the vectors the index
     holds."""
-    return _matrix(item_embeddings, "prior" if has_prior(item_embeddings) else None)
+    return _matrix(item_embeddings, with_prior=has_prior(item_embeddings))
 
 
 def query_vectors(item_embeddings: pd.DataFrame) -> np.ndarray:
-    """Row i: item i's embedding followed by a 1 (where the table has priors), what a query for the items
-    similar to item i searches the index with: its inner product with `index_vectors`' row j is the served
-    score of j, cosine + j's prior."""
-    return _matrix(item_embeddings, "one" if has_prior(item_embeddings) else None)
+    """Row i: what a query for the items similar to item i searches the index with (see `as_queries`)."""
+    return as_queries(index_vectors(item_embeddings), has_prior(item_embeddings))
 
 
-def _matrix(item_embeddings: pd.DataFrame, last: str | None) -> np.ndarray:
-    """Row i is item i's embedding, then (`last`) its prior or a 1: written into one float32 array, since
-    at 10M items every extra copy of the table is 2.6 GB."""
+def as_queries(index_rows: np.ndarray, with_prior: bool) -> np.ndarray:
+    """`index_rows` (rows of `index_vectors`, changed in place and returned) as queries: with priors, the
+    prior's coordinate becomes a 1, so a query's inner product with the index's row j is the served score of
+    j, cosine + j's prior."""
+    if with_prior:
+        index_rows[:, -1] = 1.0
+    return index_rows
+
+
+def _matrix(item_embeddings: pd.DataFrame, with_prior: bool) -> np.ndarray:
+    """Row i is item i's embedding, then (`with_prior`) its prior: written into one float32 array, since at
+    10M items every extra copy of the table is 2.6 GB."""
     order = np.argsort(item_embeddings["item"].to_numpy())
     rows = item_embeddings["embedding"].to_numpy()[order]
     dim = len(rows[0]) if len(rows) else 0
-    out = np.empty((len(rows), dim + (last is not None)), dtype=np.float32)
+    out = np.empty((len(rows), dim + with_prior), dtype=np.float32)
     if len(rows):
         np.stack(rows, out=out[:, :dim], casting="same_kind")
-    if last == "prior":
+    if with_prior:
         out[:, dim] = item_embeddings["prior"].to_numpy(dtype=np.float32)[order]
-    elif last == "one":
-        out[:, dim] = 1.0
     return out

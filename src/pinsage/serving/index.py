@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinsage.serving.embeddings import has_prior, index_vectors
+from pinsage.serving.embeddings import as_queries, has_prior, index_vectors
 
 
 class IndexConfig(BaseModel):
@@ -90,9 +90,7 @@ def index_recall(
         )
     rows = np.random.default_rng(seed).choice(len(vectors), min(queries, len(vectors)), replace=False)
     k = min(k, len(vectors))
-    asked = np.array(vectors[rows])
-    if with_prior:
-        asked[:, -1] = 1.0  # a query's 1 against each candidate's prior
+    asked = as_queries(np.array(vectors[rows]), with_prior)
     exact = exact_top_k(asked, vectors, k)
     _, found = index.search(asked, k)
     overlap = [len(set(a) & set(b)) / k for a, b in zip(exact, found, strict=True)]
