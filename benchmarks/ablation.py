@@ -18,6 +18,7 @@ import argparse
 import copy
 import logging
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -27,30 +28,33 @@ import yaml
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 from pinsage.data.sources.registry import load_source  # noqa: E402
+from pinsage.evaluation.baselines import setting_text  # noqa: E402
 from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items  # noqa: E402
 from pinsage.jobs.export import embed_catalogue  # noqa: E402
 from pinsage.jobs.prepare import PreparedData, prepare  # noqa: E402
 from pinsage.jobs.train import TrainingResult, TrainSettings, fit  # noqa: E402
+from pinsage.model.inference import projection_cosines  # noqa: E402
 from pinsage.parameters import Parameters, validate_parameters  # noqa: E402
 from pinsage.serving.new_items import TrainedItems  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The paper's ladder (Table 1), each rung as changes to conf/base.
+# Each rung as changes to conf/base: the default, each of its parts off (the positives, the finish, the
+# hard negatives, the convolutions), the ID-only model with the same training, and the paper's Table 1 pooling.
 LADDER = {
+    "project default (conf/base)": {},
+    "walk positives (item→user→item, uniform queries)": {"pairs": {"positives": "walk", "query_sampling": "uniform"}},
+    "finish: conv + raw projection (sum)": {"model": {"finish": "sum"}},
+    "no hard negatives": {"hard_negatives": {"enabled": False}},
+    "no convolutions (n_layers 0)": {"model": {"n_layers": 0}},
+    "ID-only embedding (no features, no graph; same pairs, loss and logQ)": {
+        "model": {"n_layers": 0, "use_features": False}
+    },
     "max-pooling": {"model": {"aggregator": "max"}, "hard_negatives": {"enabled": False}},
     "mean-pooling": {"model": {"aggregator": "mean"}, "hard_negatives": {"enabled": False}},
     "mean-pooling + hard negatives": {"model": {"aggregator": "mean"}, "hard_negatives": {"enabled": True}},
-    "PinSage: importance pooling + hard negatives + curriculum": {
-        "model": {"aggregator": "importance"},
-        "hard_negatives": {"enabled": True},
-    },
-    "project default (conf/base)": {},
-    "ID-only embedding (no features, no graph; same loss and logQ)": {
-        "model": {"n_layers": 0, "use_features": False},
-        "hard_negatives": {"enabled": False},
-    },
 }
+DEFAULT_RUNGS = list(LADDER)[:6]
 SMOKE = {
     "data": {"synthetic": {"n_pins": 300, "n_boards": 200, "n_topics": 10}},
     "training": {"epochs": 1, "batches_per_epoch": 3, "batch_size": 64, "num_negatives": 20},
@@ -109,7 +113,8 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
             started = time.perf_counter()
             result = fit(prepared.inputs, settings_of(p))
             seconds = time.perf_counter() - started
-            metrics, new = evaluate_rung(prepared, result, p)
+            metrics, new_items, cosine = evaluate_rung(prepared, result, p)
+            new = new_items["methods"]
             row = {
                 "val": metrics["pinsage"]["val"],
                 "test": metrics["pinsage"]["test"],
@@ -119,6 +124,7 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
                 "new_cold": new.get("pinsage_cold") if p.model.use_features else None,
                 "seconds": seconds,
                 "epochs": len(result.history),
+                "cosine": cosine,
             }
             trained[rung] = (p, row)
             results.setdefault(rung, []).append(row)
@@ -126,7 +132,14 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
                 for baseline in (m for m in dict.fromkeys([*metrics, *new]) if not m.startswith("pinsage")):
                     splits = metrics.get(baseline, {})
                     results.setdefault(baseline, []).append(
-                        {"val": splits.get("val"), "test": splits.get("test"), "new": new.get(baseline), "seconds": 0.0}
+                        {
+                            "val": splits.get("val"),
+                            "test": splits.get("test"),
+                            "new": new.get(baseline),
+                            "seconds": 0.0,
+                            "chosen": (splits.get("val") or {}).get("chosen"),
+                            "new_chosen": new_items.get("chosen", {}).get(baseline),
+                        }
                     )
             logging.info(
                 "seed %d, %s: val %.4f test %.4f new %.4f (%.0f s)",
@@ -140,8 +153,10 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
     return results
 
 
-def evaluate_rung(prepared: PreparedData, result: TrainingResult, p: Parameters) -> tuple[dict, dict]:
-    """The trained-item figures of the rung and the baselines, and the new-item ones (empty without a hold-out)."""
+def evaluate_rung(prepared: PreparedData, result: TrainingResult, p: Parameters) -> tuple[dict, dict, float | None]:
+    """The trained-item figures of the rung and the baselines, the new-item evaluation (`methods`: the later
+    groups, empty without a hold-out; `chosen`: the baselines' settings), and the median cosine of an item's
+    embedding with its own projection (None without convolutions)."""
     inputs = prepared.inputs
     embeddings = embed_catalogue(
         result.state_dict,
@@ -161,12 +176,18 @@ def evaluate_rung(prepared: PreparedData, result: TrainingResult, p: Parameters)
         held.catalogue,
         prepared.users,
         inputs.graph,
+        prepared.train,
         held.held_out_items,
         held.held_out_interactions,
         TrainedItems(inputs.features, inputs.vocabulary, inputs.neighbourhoods, result.trained_with),
         p.evaluation,
     )
-    return metrics, new["methods"]
+    network = result.trained_with.build_network(result.state_dict, inputs.vocabulary)
+    cosine = None
+    if p.model.n_layers:
+        fixed = inputs.neighbourhoods
+        cosine = float(projection_cosines(network, inputs.features, fixed["neighbours"], fixed["weights"]).median())
+    return metrics, new, cosine
 
 
 COLUMNS = (
@@ -192,17 +213,36 @@ def table(results: dict[str, list[dict]]) -> str:
             f"{names.get(s, s)} {m.upper() if m == 'mrr' else m.replace('hits', 'HITS').replace('ndcg', 'NDCG')}"
             for s, m in COLUMNS
         )
-        + " | train s |"
+        + " | median cos(embedding, own projection) | train s |"
     )
-    lines = [head, "|" + "---|" * (2 + len(COLUMNS))]
+    lines = [head, "|" + "---|" * (3 + len(COLUMNS))]
     for name, runs in results.items():
         cells = []
         for split, m in COLUMNS:
             v = np.array([r[split][m] for r in runs if r.get(split)])
             cells.append(f"{v.mean():.4f} ± {v.std():.4f}" if len(v) else "—")
+        cosines = [r["cosine"] for r in runs if r.get("cosine") is not None]
+        cells.append(f"{np.mean(cosines):.3f}" if cosines else "—")
         cells.append(f"{np.mean([r['seconds'] for r in runs]):.0f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    chosen = [
+        f"- {name}: validation {', '.join(setting_text(r['chosen']) for r in runs)}; new items (earlier groups) "
+        f"{', '.join(setting_text(r['new_chosen']) for r in runs if r.get('new_chosen') is not None) or '—'}"
+        for name, runs in results.items()
+        if any(r.get("chosen") for r in runs)
+    ]
+    if chosen:
+        lines += ["", "Baselines' settings and priors, per seed:", "", *chosen]
     return "\n".join(lines)
+
+
+def commit() -> str:
+    """The commit the rows were measured at, marked when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    return (head.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def bar_chart(results: dict[str, list[dict]], path: Path) -> None:
@@ -230,7 +270,7 @@ def main() -> None:
     parser.add_argument("--source", default="synthetic")
     parser.add_argument("--path", default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--rungs", nargs="+", default=list(LADDER), choices=list(LADDER))
+    parser.add_argument("--rungs", nargs="+", default=DEFAULT_RUNGS, choices=list(LADDER))
     parser.add_argument("--epochs", type=int, default=None, help="override training.epochs")
     parser.add_argument(
         "--set",
@@ -252,10 +292,12 @@ def main() -> None:
     text = (
         f"# Ablation ladder: {args.source}, seeds {args.seeds}"
         + (f", with {' '.join(args.set)}" if args.set else "")
-        + "\n\n"
+        + f" (commit {commit()})\n\n"
         "Mean ± standard deviation over seeds; the recall report's protocols (test: from the validation item; "
-        "new items: from the interactions before each query). Settings are chosen on validation; test is shown "
-        "first.\n\n" + table(results) + "\n"
+        "new items: from the interactions before each query, on the later half of the groups, which chose "
+        "nothing). Settings are chosen on validation (new items: the earlier groups); test is shown first.\n\n"
+        + table(results)
+        + "\n"
     )
     print(text)
     out = Path(args.out)

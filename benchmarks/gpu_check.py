@@ -37,7 +37,7 @@ def prepare(out: str, source: str, path: str | None, batches: int, smoke: bool) 
     from pinsage.data.sources.registry import DataConfig, load_source
     from pinsage.data.sources.synthetic import SyntheticWorld
     from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
-    from pinsage.graph.sampling import WalkEpochSampler
+    from pinsage.graph.sampling import EpochSampler
     from pinsage.jobs.prepare import prepare as prepare_data
 
     synthetic = SyntheticWorld(n_pins=400, n_boards=300, n_topics=10) if smoke else SyntheticWorld()
@@ -50,7 +50,7 @@ def prepare(out: str, source: str, path: str | None, batches: int, smoke: bool) 
         training = training.model_copy(update={"batch_size": 32, "num_negatives": 20})
     inputs = data.inputs
     fixed = (inputs.neighbourhoods["neighbours"], inputs.neighbourhoods["weights"])
-    sampler = WalkEpochSampler(
+    sampler = EpochSampler(
         inputs.graph,
         neighbourhood,
         PairConfig(),
@@ -58,6 +58,7 @@ def prepare(out: str, source: str, path: str | None, batches: int, smoke: bool) 
         training.seed,
         fixed,
         HardNegativeConfig(),
+        interactions=inputs.train_interactions,
     )
     sizes = feature_sizes(inputs.features, inputs.vocabulary)
     torch.manual_seed(0)

@@ -47,7 +47,8 @@ def project_pairs_per_second(args) -> float:
     prepared = prepare(load_source(data), SplitConfig(held_out_item_fraction=0), neighbourhood=neighbours)
     settings = TrainSettings(
         neighbourhood=neighbours,
-        pairs=PairConfig(refresh_neighbours=True),
+        # The DGL example's sampling, like for like: walk positives, neighbourhoods walked afresh.
+        pairs=PairConfig(positives="walk", query_sampling="uniform", refresh_neighbours=True),
         hard_negatives=HardNegativeConfig(enabled=False),
         model=ModelConfig(hidden_dim=args.hidden, n_layers=args.layers),
         training=TrainConfig(

@@ -44,13 +44,14 @@ def flat_parameters(parameters: dict[str, Any], prefix: str = "") -> dict[str, s
 
 
 def method_figures(figures: dict[str, dict], prefix: str) -> dict[str, float]:
-    """The scalar figures of each method (`hits@10`, `users`, EASE's `l2` …), not intervals or tables."""
-    return {
-        metric_key(prefix, method, name): float(value)
-        for method, values in figures.items()
-        for name, value in values.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
+    """The scalar figures of each method (`hits@10`, `users` …) and the settings chosen for it (`chosen.l2`,
+    `chosen.prior` …), not intervals or tables."""
+    flat = {}
+    for method, values in figures.items():
+        for name, value in [*values.items(), *((f"chosen.{k}", v) for k, v in (values.get("chosen") or {}).items())]:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                flat[metric_key(prefix, method, name)] = float(value)
+    return flat
 
 
 class TrackInMlflow:

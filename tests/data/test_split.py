@@ -104,3 +104,30 @@ def test_user_time_order_is_lexsorts_with_ties_negative_times_and_spans_too_wide
     ):
         assert np.array_equal(user_time_order(user, timestamp), np.lexsort((timestamp, user)))
     assert len(user_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64))) == 0
+
+
+def test_global_time_cuts_put_every_training_interaction_before_every_held_out_one():
+    from pinsage.data.split import SplitConfig, split_interactions
+    from pinsage.evaluation.metrics import EvaluationQueries
+
+    # Ten seconds, two users; the cuts fall at the 60% and 80% quantiles of the timestamps.
+    events = frame([(u, 10 * u + t, t) for t in range(10) for u in (0, 1)])
+    config = SplitConfig(scheme="global_time", val_fraction=0.2, test_fraction=0.2)
+    train, val, test = split_interactions(events, config)
+    assert train["timestamp"].max() < val["timestamp"].min() <= val["timestamp"].max() < test["timestamp"].min()
+    assert (len(train), len(val), len(test)) == (12, 4, 4)
+    assert set(val["timestamp"]) == {6, 7}  # both users' interactions at one second fall on one side
+    # The evaluation asks each user for the first interaction after the cut, from the latest before it.
+    queries = EvaluationQueries(pd.concat([train, val]), test, n_users=2, n_items=20)
+    assert queries.targets.tolist() == [8, 18] and queries.queries.tolist() == [7, 17]
+    assert queries.tied == 0
+
+
+def test_split_fractions_must_leave_something_to_train_on():
+    import pytest
+    from pydantic import ValidationError
+
+    from pinsage.data.split import SplitConfig
+
+    with pytest.raises(ValidationError, match="val_fraction"):
+        SplitConfig(scheme="global_time", val_fraction=0.5, test_fraction=0.5)

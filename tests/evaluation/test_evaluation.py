@@ -10,7 +10,7 @@ from pinsage.evaluation.metrics import (
     metrics_from_ranks,
     ranks,
 )
-from pinsage.evaluation.scorers import EmbeddingScorer, ItemKnnScorer, PopularityScorer
+from pinsage.evaluation.scorers import EmbeddingScorer, ItemKnnScorer, NextItemsScorer, PopularityScorer, PriorScorer
 
 
 def test_latest_training_item_is_the_query_and_training_items_are_excluded():
@@ -118,6 +118,7 @@ def test_each_method_ranks_exactly_as_its_dense_scores_rank(seed):
         # Fitted on part of the history, as on the test split (fitted on training, validation items seen):
         # some seen items then share no user with the query and score zero.
         ItemKnnScorer(history.sample(frac=0.6, random_state=seed), queries.seen.shape[0], n_items),
+        NextItemsScorer(history, n_items, window=2),
     ]
     for scorer in scorers:
         expected = ranks(DenseRows(scorer.rows, n_items), queries)
@@ -128,6 +129,26 @@ def test_each_method_ranks_exactly_as_its_dense_scores_rank(seed):
     for chunked in (EmbeddingScorer(vectors), EmbeddingScorer(vectors, prior)):
         chunked.batch_size, chunked.items_per_block = 7, 13
         np.testing.assert_array_equal(ranks(chunked, queries), ranks(DenseRows(chunked.rows, n_items), queries))
+
+
+def test_next_items_counts_the_items_engaged_within_the_window_either_way():
+    history = pd.DataFrame({"user": [0, 0, 0, 0, 1, 1], "item": [1, 2, 3, 1, 3, 2], "timestamp": [1, 2, 3, 4, 1, 2]})
+    rows = NextItemsScorer(history, n_items=4, window=1).rows(np.array([1, 2, 3]))
+    # User 0: 1 2 3 1, user 1: 3 2; one step apart either way.
+    np.testing.assert_array_equal(rows, [[0, 0, 1, 1], [0, 1, 0, 2], [0, 1, 2, 0]])
+    wider = NextItemsScorer(history, n_items=4, window=3).rows(np.array([1]))
+    np.testing.assert_array_equal(wider, [[0, 0, 2, 2]])  # 1 2 3 1: each of 2 and 3 twice; 1 with 1 is no pair
+
+
+def test_a_prior_keeps_the_baselines_ranking_at_zero_and_adds_popularity_otherwise():
+    history, queries = ranking_world(4)
+    n_items = queries.n_items
+    base = ItemKnnScorer(history, queries.seen.shape[0], n_items)
+    degree = np.log1p(np.bincount(history["item"], minlength=n_items))
+    np.testing.assert_array_equal(ranks(PriorScorer(base, 0 * degree), queries), ranks(base, queries))
+    rows = PriorScorer(base, 0.1 * degree).rows(np.array([queries.queries[0]]))
+    raw = base.rows(np.array([queries.queries[0]]))
+    np.testing.assert_allclose(rows, raw / raw.max() + 0.1 * degree)
 
 
 def test_the_embedding_score_adds_the_candidates_prior_as_the_index_does():
@@ -281,22 +302,24 @@ def test_ease_lambda_is_chosen_on_validation_and_ease_is_skipped_for_large_catal
     vectors = rng.normal(size=(n_items, 4)).tolist()
     config = EvaluationConfig(ease_lambdas=[1.0, 1000.0])
     metrics = evaluate_trained_items(embeddings_frame(vectors), train, val, test, n_users, config)
-    assert metrics["ease"]["val"]["l2"] in (1.0, 1000.0)
+    assert metrics["ease"]["val"]["chosen"]["l2"] in (1.0, 1000.0)
+    assert metrics["next_items"]["val"]["chosen"]["window"] in config.next_items_windows
+    assert {"prior"} <= set(metrics["itemknn"]["val"]["chosen"])
     assert metrics["ease"]["test"]["users"] == metrics["pinsage"]["test"]["users"]
     assert "ease" in metrics["pinsage"]["test"]["difference"]
     small = evaluate_trained_items(
         embeddings_frame(vectors), train, val, test, n_users, config.model_copy(update={"ease_max_items": 5})
     )
-    assert set(small) == {"pinsage", "popularity", "itemknn"}
+    assert set(small) == {"pinsage", "popularity", "itemknn", "next_items"}
     summary = {"source": "tiny", "items": n_items, "users": n_users, "train": 1, "val": 1, "test": 1}
     index = {"index": "IndexFlatIP", "items": n_items, "recall@10": 1.0, "queries": 5}
-    no_new = {"items": 0, "snapshots": [], "methods": {}}
+    no_new = {"items": 0, "snapshots": [], "methods": {}, "choosing": {}, "chosen": {}}
     assert "EASE was skipped: 12 items > `evaluation.ease_max_items`" in recall_report(
         small, index, no_new, summary, [], config
     )
     report = recall_report(metrics, index, no_new, summary, [], config)
     assert report.index("test HITS@10") < report.index("val HITS@10")
-    assert "EASE's λ = " in report and "bootstrap intervals over users" in report and "≥ 100" in report
+    assert "EASE: l2 " in report and "bootstrap intervals over users" in report and "≥ 100" in report
 
 
 def test_features_only_cosine_weighs_every_kind_of_feature_alike():

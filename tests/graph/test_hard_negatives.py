@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -6,8 +7,8 @@ from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
 from pinsage.data.split import split_by_time
 from pinsage.graph.build import build_graph
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
-from pinsage.graph.hard_negatives import curriculum_count, visit_counts, walk_band
-from pinsage.graph.sampling import _HARD_NEGATIVE_WALKS, WalkEpochSampler, fixed_neighbourhoods
+from pinsage.graph.hard_negatives import curriculum_count, exact_bands, excluded_pairs, visit_counts, walk_band
+from pinsage.graph.sampling import _HARD_NEGATIVE_WALKS, EpochSampler, fixed_neighbourhoods
 from pinsage.seeding import derive_seed
 from pinsage.training.config import TrainConfig
 from pinsage.training.minibatch import MinibatchProducer
@@ -79,30 +80,91 @@ def test_curriculum_adds_one_hard_negative_per_epoch_up_to_the_cap():
     assert curriculum_count(4, HardNegativeConfig(enabled=False)) == 0
 
 
-@pytest.fixture(scope="module")
-def sampler():
+def test_exact_ranking_is_the_walks_expected_visits_without_the_excluded_items():
+    graph = chain(8)
+    config = HardNegativeConfig(walk_hops=3, restart=0.3, band_ranks=(0, 3), band_fractions=(0, 1))
+    nothing = excluded_pairs(8, torch.arange(8).unsqueeze(1), None)  # each item's only "neighbour" is itself
+    band, count = exact_bands(graph, config, nothing)
+    # From item 0 the walks reach 1, 2, 3 (nearer ones more); from item 4 in the middle, 3 and 5 first.
+    assert band[0, : count[0]].tolist() == [1, 2, 3]
+    assert set(band[4, :2].tolist()) == {3, 5} and count[4] == 3
+    # Excluding item 1 for item 0 leaves what lies beyond it, in the same order.
+    without_1 = excluded_pairs(
+        8, torch.tensor([[0], [1], [2], [3], [4], [5], [6], [7]]), (np.array([0]), np.array([1]))
+    )
+    band, count = exact_bands(graph, config, without_1)
+    assert band[0, : count[0]].tolist() == [2, 3]
+
+
+def test_exact_visits_agree_with_sampled_walks():
+    data = generate_world(SyntheticWorld(n_pins=60, n_boards=40, n_topics=4, dense_dim=0, seed=3))
+    train, _, _ = split_by_time(data.interactions)
+    graph = build_graph(train, len(data.users), len(data.items))
+    config = HardNegativeConfig(
+        walks_per_query=20000, walk_hops=2, restart=0.4, band_ranks=(0, 5), band_fractions=(0, 1)
+    )
+    band, count = exact_bands(graph, config, excluded_pairs(60, torch.arange(60).unsqueeze(1), None))
+    row, item, visits = visit_counts(graph, torch.tensor([7]), config, seed=0)
+    # The five most visited items by 20,000 sampled walks are the exact top five (allowing a near tie).
+    assert len(set(item[:5].tolist()) & set(band[7, : count[7]].tolist())) >= 4
+
+
+@pytest.fixture(scope="module", params=["exact", "walks"])
+def sampler(request):
     data = generate_world(SyntheticWorld(n_pins=200, n_boards=150, n_topics=8, dense_dim=0, seed=2))
     train, _, _ = split_by_time(data.interactions)
     graph = build_graph(train, len(data.users), len(data.items))
     fixed = fixed_neighbourhoods(graph, NeighbourConfig(inference_random_walks=20))
-    config = HardNegativeConfig(enabled=True, band_fractions=(0.05, 0.3), max_per_query=3)
-    return WalkEpochSampler(graph, NeighbourConfig(), PairConfig(), 512, 0, fixed, config)
+    config = HardNegativeConfig(enabled=True, band_fractions=(0.05, 0.3), max_per_query=3, ranking=request.param)
+    sampler = EpochSampler(graph, NeighbourConfig(), PairConfig(), 512, 0, fixed, config, interactions=train)
+    sampler.train = train
+    return sampler
+
+
+def exact_band_of(sampler, train: pd.DataFrame) -> dict[int, set[int]]:
+    """Each item's band, recomputed densely from its definition: the walks' expected visits
+    Σ_h (1 − restart)^(h−1) P^h, ranked over the items that are not itself, its neighbours or its window
+    co-occurrences, ranks [start, end) (the less visited half where fewer are reached), and the items
+    that tie with the band's first or last within float32's precision (either side of such a tie may win)."""
+    config = sampler.hard_config
+    n, n_users = sampler.graph.num_nodes("item"), sampler.graph.num_nodes("user")
+    a = np.zeros((n, n_users))
+    np.add.at(a, (train["item"].to_numpy(), train["user"].to_numpy()), 1.0)
+    step = (a / np.maximum(a.sum(1, keepdims=True), 1)) @ (a.T / np.maximum(a.T.sum(1, keepdims=True), 1))
+    visits, power = np.zeros((n, n)), np.eye(n)
+    for h in range(config.walk_hops):
+        power = power @ step
+        visits += (1 - config.restart) ** h * power
+    window = set(zip(*(x.tolist() for x in sampler.sequence.window_pairs(n)), strict=True))
+    start, end = config.band(n - 1)
+    out = {}
+    for q in range(n):
+        banned = {q} | set(sampler.fixed_neighbours[0][q].tolist()) | {i for i in range(n) if (q, i) in window}
+        ranking = [i for i in np.argsort(-visits[q], kind="stable") if visits[q, i] > 1e-9 and i not in banned]
+        band = ranking[start:end] if len(ranking) > start else ranking[len(ranking) // 2 :]
+        edges = visits[q, [band[0], band[-1]]] if band else np.zeros(0)
+        ties = {i for i in ranking if np.isclose(visits[q, i], edges, rtol=1e-5, atol=0).any()}
+        out[q] = set(band) | ties
+    return out
 
 
 def test_hard_negatives_come_from_the_band_and_never_are_the_positive(sampler):
     assert sampler(0).hard_negatives is None  # epoch 1: none
     sample = sampler(2)
     assert sample.hard_negatives.shape == (512, 2)
-    # The share's walks, redone with the seed the sampler derives for them, give each query's ranking.
-    distinct = torch.unique(sample.queries)
     config = sampler.hard_config
-    seed = derive_seed(derive_seed(derive_seed(0, 2, 0), _HARD_NEGATIVE_WALKS), 0)
-    row, item, _ = visit_counts(sampler.graph, distinct, config, seed)
     start, end = config.band(199)
-    band_of = {}
-    for r, q in enumerate(distinct.tolist()):
-        ranking = item[row == r].tolist()
-        band_of[q] = set(ranking[start:end] if len(ranking) > start else ranking[len(ranking) // 2 :])
+    if config.ranking == "exact":
+        band_of = exact_band_of(sampler, sampler.train)
+    else:
+        # The share's walks, redone with the seed the sampler derives for them, give each query's ranking.
+        distinct = torch.unique(sample.queries)
+        seed = derive_seed(derive_seed(derive_seed(0, 2, 0), _HARD_NEGATIVE_WALKS), 0)
+        row, item, _ = visit_counts(sampler.graph, distinct, config, seed)
+        band_of = {}
+        for r, q in enumerate(distinct.tolist()):
+            ranking = item[row == r].tolist()
+            band_of[q] = set(ranking[start:end] if len(ranking) > start else ranking[len(ranking) // 2 :])
     producer = MinibatchProducer(
         sample, {"x": torch.zeros(200, 1)}, TrainConfig(batch_size=64, num_negatives=10, seed=0), n_layers=1, epoch=2
     )
@@ -115,6 +177,7 @@ def test_hard_negatives_come_from_the_band_and_never_are_the_positive(sampler):
             assert all(h in band_of[q] for h in hard)
             assert q not in hard
             assert p not in hard
+            assert not set(hard) & set(sampler.fixed_neighbours[0][q].tolist())
         out = batch.blocks.output_items
         assert torch.equal(out[batch.hard_index], batch.hard_items)
 

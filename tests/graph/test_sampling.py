@@ -5,7 +5,7 @@ from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
 from pinsage.data.split import split_by_time
 from pinsage.graph.build import build_graph
 from pinsage.graph.config import NeighbourConfig, PairConfig
-from pinsage.graph.sampling import WalkEpochSampler, fixed_neighbourhoods, importance_neighbours
+from pinsage.graph.sampling import EpochSampler, fixed_neighbourhoods, importance_neighbours
 
 
 def small_graph():
@@ -53,10 +53,10 @@ def test_same_seed_same_neighbourhoods():
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
 
 
-def test_positives_come_from_item_user_item_walks():
+def test_walk_positives_come_from_item_user_item_walks():
     graph, train = small_graph()
     fixed = fixed_neighbourhoods(graph, NeighbourConfig())
-    sampler = WalkEpochSampler(graph, NeighbourConfig(), PairConfig(), 2000, seed=0, fixed_neighbours=fixed)
+    sampler = EpochSampler(graph, NeighbourConfig(), PairConfig(positives="walk"), 2000, seed=0, fixed_neighbours=fixed)
     sample = sampler(0)
     assert len(sample.queries) == 2000
     pairs = co_interacted(train)
@@ -72,7 +72,9 @@ def test_positive_damping_favours_less_popular_items():
     degree = torch.bincount(torch.tensor(train["item"].to_numpy()), minlength=150).float()
 
     def mean_positive_degree(alpha):
-        sampler = WalkEpochSampler(graph, NeighbourConfig(), PairConfig(positive_damping=alpha), 5000, 0, fixed)
+        sampler = EpochSampler(
+            graph, NeighbourConfig(), PairConfig(positives="walk", positive_damping=alpha), 5000, 0, fixed
+        )
         return degree[sampler(0).positives].mean()
 
     assert mean_positive_degree(1.0) < 0.8 * mean_positive_degree(0.0)

@@ -39,12 +39,13 @@ def test_hidden_pairs_are_masked_in_both_directions_at_every_layer():
 
 
 @pytest.mark.parametrize("n_layers", [0, 1, 2, 3])
-def test_minibatch_embeddings_equal_layerwise_inference(n_layers):
+@pytest.mark.parametrize("finish", ["unit_mix", "conv", "sum"])
+def test_minibatch_embeddings_equal_layerwise_inference(n_layers, finish):
     """Chunks of 7 rows, so later chunks gather rows that earlier ones computed; the last layer is written
     over the projection in place except with one layer, where the projection is what it gathers from."""
     neighbours, weights, features, sizes = random_world()
     torch.manual_seed(0)
-    model = PinSage(sizes, ModelConfig(hidden_dim=8, n_layers=n_layers, final_dense=True)).eval()
+    model = PinSage(sizes, ModelConfig(hidden_dim=8, n_layers=n_layers, final_dense=True, finish=finish)).eval()
     full = embed_all_items(model, features, neighbours, weights, chunk_size=7)
     seeds = torch.tensor([3, 5, 11, 39])
     blocks = build_blocks(seeds, neighbours, weights, n_layers=n_layers)
@@ -92,3 +93,44 @@ def test_id_dropout_trains_some_items_without_their_id_and_never_applies_at_infe
         kept_at_inference = (model.project(features, items) - base).abs().amax(dim=1) > 1.0
     assert 5 < int(dropped.sum()) < 35  # about half, at random
     assert bool(kept_at_inference.all())
+
+
+def test_a_model_recorded_before_the_finish_setting_is_rebuilt_as_it_was_trained():
+    """Published models summed the convolution and the raw projection; their record names no finish."""
+    from pinsage.model.trained_with import TrainedWith
+
+    recorded = {
+        "model": {"hidden_dim": 8, "n_layers": 1},
+        "features": {},
+        "neighbourhood": {},
+        "feature_sizes": {"n_categories": 5, "n_words": 7, "n_years": 4, "dense_dim": 0, "n_items": 30},
+        "vocabulary_digest": "x",
+    }
+    assert TrainedWith.model_validate(recorded).model.finish == "sum"
+    assert ModelConfig().finish == "unit_mix"
+
+
+def test_the_unit_mix_lets_the_neighbourhood_move_the_embedding():
+    """With the raw projection added to a unit convolution (`sum`), an item's embedding is its projection
+    once the projection's norm grows, as training makes it: the graph barely reaches what is published."""
+    from pinsage.model.inference import projection_cosines
+
+    sizes = {"n_categories": 5, "n_words": 7, "n_years": 4, "dense_dim": 0, "n_items": 30}
+    generator = torch.Generator().manual_seed(0)
+    features = {
+        "categories": torch.randint(1, 5, (30, 2), generator=generator),
+        "words": torch.randint(1, 7, (30, 3), generator=generator),
+        "year": torch.randint(1, 4, (30,), generator=generator),
+        "log_degree": torch.rand(30, 1, generator=generator),
+    }
+    neighbours = torch.randint(0, 30, (30, 4), generator=generator)
+    weights = torch.rand(30, 4, generator=generator)
+    median = {}
+    for finish in ("sum", "unit_mix"):
+        torch.manual_seed(0)
+        model = PinSage(sizes, ModelConfig(hidden_dim=8, finish=finish)).eval()
+        with torch.no_grad():
+            model.projector.item_id.weight.mul_(2000)  # ID vectors of norm ~ 20, as after training
+        median[finish] = projection_cosines(model, features, neighbours, weights).median().item()
+    assert median["sum"] > 0.99
+    assert median["unit_mix"] < 0.9

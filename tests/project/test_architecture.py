@@ -77,7 +77,11 @@ def test_only_the_glue_imports_kedro():
 def test_dgl_free_packages_import_without_dgl():
     """A GPU machine may carry a torch that DGL cannot load: data, the model, the training loop, the
     evaluation and the lifecycle must not need it, nor must the epoch sample that ships to it."""
-    wanted = [m for m in modules() if part_of(m) in DGL_FREE_PACKAGES] + ["pinsage.graph.epoch", "pinsage.graph.config"]
+    wanted = [m for m in modules() if part_of(m) in DGL_FREE_PACKAGES] + [
+        "pinsage.graph.epoch",
+        "pinsage.graph.config",
+        "pinsage.graph.engagement",
+    ]
     code = "import sys; sys.modules['dgl'] = None\n" + "".join(f"import {m}\n" for m in sorted(wanted)) + "print('ok')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

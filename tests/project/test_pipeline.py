@@ -83,13 +83,18 @@ def outputs(project: Path) -> dict[Path, int]:
 def test_kedro_run_train_end_to_end(trained_project):
     project = trained_project
     metrics = json.loads(latest(project / "data/08_reporting/metrics.json").read_text())
-    assert set(metrics) == {"pinsage", "popularity", "itemknn", "ease"}
+    assert set(metrics) == {"pinsage", "popularity", "itemknn", "next_items", "ease"}
     for method in metrics.values():
         assert set(method) == {"val", "test"}
         assert {"hits@10", "ndcg@10", "mrr", "interval", "by_degree"} <= set(method["test"])
-    assert set(metrics["pinsage"]["test"]["difference"]) == {"popularity", "itemknn", "ease"}
+    assert set(metrics["pinsage"]["test"]["difference"]) == {"popularity", "itemknn", "next_items", "ease"}
+    # Every baseline but popularity had its setting and its prior chosen on validation.
+    assert {"l2", "prior"} <= set(metrics["ease"]["val"]["chosen"])
+    assert {"window", "prior"} <= set(metrics["next_items"]["val"]["chosen"])
     report = latest(project / "data/08_reporting/recall_report.md").read_text()
     assert "| PinSage |" in report and "Item-kNN" in report and "| EASE |" in report
+    assert "| Next-items co-occurrence |" in report and "Chosen on validation: " in report
+    assert "have the same timestamp as their query" in report
     assert report.index("## Trained items") < report.index("test HITS@10 [interval]") < report.index("val HITS@10")
     assert latest(project / "data/08_reporting/recall_by_degree.png").stat().st_size > 10_000
     embeddings = latest(project / "data/07_model_output/item_embeddings.parquet")
@@ -108,9 +113,17 @@ def test_kedro_run_train_end_to_end(trained_project):
             "pinsage_cold",
             "popularity",
             "itemknn",
+            "next_items",
             "features",
         }
     )
+    # The headline is the later groups'; the earlier ones chose the baselines' settings and are shown apart.
+    assert set(inductive["choosing"]) == set(inductive["methods"]) and {"itemknn", "next_items"} <= set(
+        inductive["chosen"]
+    )
+    choosing = [s["choosing"] for s in inductive["snapshots"]]
+    assert choosing == sorted(choosing, reverse=True) and any(choosing) and not all(choosing)
+    assert "### New items: the earlier groups (what chose the settings)" in report
     assert (project / "data/07_model_output/embedding_index.faiss").is_dir()
     agreement = json.loads(latest(project / "data/08_reporting/index_recall.json").read_text())
     assert agreement["index"] == "IndexFlatIP" and agreement["recall@10"] > 0.95 and agreement["items"] == 270

@@ -31,7 +31,8 @@ def test_a_train_run_is_logged_to_mlflow_when_tracking_is_enabled(project):
     assert {
         "test.pinsage.hits_at_10",
         "test.ease.hits_at_10",
-        "val.ease.l2",
+        "val.ease.chosen.l2",
+        "val.next_items.chosen.window",
         "new_items.pinsage_cold.hits_at_10",
     } <= set(metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}

@@ -14,7 +14,7 @@ import torch.multiprocessing as mp
 import pinsage.jobs.train
 from pinsage.graph.config import NeighbourConfig
 from pinsage.graph.epoch import EpochSample
-from pinsage.graph.sampling import WalkEpochSampler
+from pinsage.graph.sampling import EpochSampler
 from pinsage.jobs.train import TrainSettings, fit
 from pinsage.model.pinsage import ModelConfig
 from pinsage.training.config import TrainConfig
@@ -46,7 +46,7 @@ def run(config: TrainConfig, context: DistributedContext) -> tuple[dict, list[di
     return result.state_dict, result.history
 
 
-class RecordingSampler(WalkEpochSampler):
+class RecordingSampler(EpochSampler):
     """The project's sampler, keeping every share it hands out."""
 
     shares: list[EpochSample] = []
@@ -72,7 +72,7 @@ def _join(rank: int, world_size: int, port: int) -> None:
 
 def _rank(rank: int, world_size: int, port: int, folder: str, loss: str) -> None:
     _join(rank, world_size, port)
-    pinsage.jobs.train.WalkEpochSampler = RecordingSampler
+    pinsage.jobs.train.EpochSampler = RecordingSampler
     config = TrainConfig(**BASE, loss=loss, batch_size=PER_RANK_BATCH)
     state, history = run(config, DistributedContext(rank, world_size))
     torch.save({"state": state, "history": history, "shares": RecordingSampler.shares}, f"{folder}/rank{rank}.pt")
@@ -86,7 +86,7 @@ def _one_process(_: int, folder: str, loss: str) -> None:
     torch.set_num_threads(1)
     ranks = [torch.load(f"{folder}/rank{r}.pt", weights_only=False)["shares"] for r in range(2)]
 
-    class Replay(WalkEpochSampler):
+    class Replay(EpochSampler):
         def __call__(self, epoch: int, rank: int = 0) -> EpochSample:
             first, second = ranks[0][epoch], ranks[1][epoch]
             hard = None
@@ -99,7 +99,7 @@ def _one_process(_: int, folder: str, loss: str) -> None:
                 hard_negatives=hard,
             )
 
-    pinsage.jobs.train.WalkEpochSampler = Replay
+    pinsage.jobs.train.EpochSampler = Replay
     config = TrainConfig(**{**BASE, "lr": BASE["lr"] * 2}, loss=loss, batch_size=2 * PER_RANK_BATCH)
     state, history = run(config, DistributedContext())
     torch.save({"state": state, "history": history}, f"{folder}/one.pt")
@@ -130,7 +130,10 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path, loss):
         assert abs(a["loss"] - b["loss"]) < 1e-4
     for name, tensor in one["state"].items():
         torch.testing.assert_close(two[0]["state"][name], tensor, atol=1e-4, rtol=1e-4)
-    assert two[0]["history"][-1]["loss"] < two[0]["history"][0]["loss"]
+    if loss == "softmax":
+        # The hinge's mean is over more negatives each epoch (the curriculum adds a hard one per epoch), so
+        # only the softmax's loss is comparable from the first epoch to the last.
+        assert two[0]["history"][-1]["loss"] < two[0]["history"][0]["loss"]
 
 
 def _gather(rank: int, world_size: int, port: int, folder: str) -> None:

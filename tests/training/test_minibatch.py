@@ -4,7 +4,7 @@ from pinsage.data.sources.synthetic import SyntheticWorld, generate_world
 from pinsage.data.split import split_by_time
 from pinsage.graph.build import build_graph
 from pinsage.graph.config import NeighbourConfig, PairConfig
-from pinsage.graph.sampling import WalkEpochSampler, fixed_neighbourhoods
+from pinsage.graph.sampling import EpochSampler, fixed_neighbourhoods
 from pinsage.training.config import TrainConfig
 from pinsage.training.minibatch import MinibatchProducer
 
@@ -16,7 +16,7 @@ def world_sampler(**pairs):
     train, _, _ = split_by_time(data.interactions)
     graph = build_graph(train, len(data.users), len(data.items))
     fixed = fixed_neighbourhoods(graph, NeighbourConfig(inference_random_walks=10))
-    return train, WalkEpochSampler(graph, NeighbourConfig(), PairConfig(**pairs), 256, 0, fixed)
+    return train, EpochSampler(graph, NeighbourConfig(), PairConfig(**pairs), 256, 0, fixed, interactions=train)
 
 
 def test_co_interacted_easy_negatives_are_masked_per_query():

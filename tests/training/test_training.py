@@ -5,7 +5,7 @@ from pinsage.data.features import feature_sizes
 from pinsage.evaluation.metrics import EvaluationQueries, evaluate
 from pinsage.evaluation.scorers import EmbeddingScorer, PopularityScorer
 from pinsage.graph.config import NeighbourConfig, PairConfig
-from pinsage.graph.sampling import WalkEpochSampler
+from pinsage.graph.sampling import EpochSampler
 from pinsage.jobs.train import TrainSettings, fit
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import ModelConfig, PinSage
@@ -30,13 +30,14 @@ def world():
 
 
 def make_sampler(world, config: TrainConfig):
-    return WalkEpochSampler(
+    return EpochSampler(
         world.inputs.graph,
         NeighbourConfig(),
         PairConfig(),
         config.batches_per_epoch * config.batch_size,
         config.seed,
         (world.inputs.neighbourhoods["neighbours"], world.inputs.neighbourhoods["weights"]),
+        interactions=world.train,
     )
 
 

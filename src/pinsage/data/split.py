@@ -4,10 +4,11 @@ hold-out that the inductive (new-item) evaluation is defined on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class SplitConfig(BaseModel):
@@ -19,6 +20,47 @@ class SplitConfig(BaseModel):
         0.1, ge=0, lt=1, description="items removed from training entirely, embedded inductively afterwards"
     )
     seed: int = 0
+    scheme: Literal["per_user_last", "global_time"] = Field(
+        "per_user_last",
+        description="per_user_last: each user's last interaction is test, the one before validation; "
+        "global_time: two cuts in time for everyone (a robustness check: no training interaction is later than "
+        "any validation or test one), each user asked for their first interaction after a cut",
+    )
+    val_fraction: float = Field(
+        0.1, gt=0, lt=1, description="global_time: the share of interactions after the first cut"
+    )
+    test_fraction: float = Field(0.1, gt=0, lt=1, description="global_time: the share after the second cut")
+
+    @model_validator(mode="after")
+    def _room_to_train(self) -> SplitConfig:
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("split.val_fraction + split.test_fraction must leave interactions to train on (< 1)")
+        return self
+
+
+def split_interactions(
+    interactions: pd.DataFrame, config: SplitConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train, validation and test interactions by `config.scheme`."""
+    if config.scheme == "global_time":
+        return split_by_global_time(interactions, config.val_fraction, config.test_fraction)
+    return split_by_time(interactions)
+
+
+def split_by_global_time(
+    interactions: pd.DataFrame, val_fraction: float, test_fraction: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Two cuts in time: interactions before the first train, between the cuts validation, after the
+    second test, each in (user, time) order. The cuts are the timestamps below which 1 − val − test and
+    1 − test of the interactions lie; interactions at one second fall on one side. The evaluation asks each
+    user for their first validation (test) interaction, from their latest one before it."""
+    events = interactions.iloc[user_time_order(interactions["user"].to_numpy(), interactions["timestamp"].to_numpy())]
+    timestamp = events["timestamp"].to_numpy()
+    if not len(events):
+        return events, events, events
+    val_cut, test_cut = np.quantile(timestamp, [1 - val_fraction - test_fraction, 1 - test_fraction], method="higher")
+    parts = (timestamp < val_cut, (timestamp >= val_cut) & (timestamp < test_cut), timestamp >= test_cut)
+    return tuple(events[part].reset_index(drop=True) for part in parts)
 
 
 def split_by_time(interactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

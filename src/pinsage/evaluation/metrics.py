@@ -113,12 +113,49 @@ class EvaluationConfig(BaseModel):
         min_length=1,
         description="EASE's L2 strengths; the one with the best validation figure is used for test",
     )
+    next_items_windows: list[int] = Field(
+        [1, 2, 3, 5, 10, 20],
+        min_length=1,
+        description="the next-items co-occurrence baseline's windows W; the one best on validation is used",
+    )
+    prior_weights: list[float] = Field(
+        [0.001, 0.003, 0.01, 0.03, 0.1, 0.3],
+        description="β of the popularity prior a baseline may add (score / the query's best score + β·ln(1 + "
+        "interactions)), chosen with the baseline's own setting on validation; none (raw) is always a choice",
+    )
+    baseline_prior_max_items: int = Field(
+        100_000,
+        ge=0,
+        description="baselines with a prior rank dense rows of every item: above this many items they are "
+        "ranked without one (and the report says so)",
+    )
     new_item_snapshots: int = Field(
         8,
         ge=1,
         description="new items are re-embedded this many times, each from the interactions before the "
         "earliest target it answers for (more: fresher interactions, more embedding passes)",
     )
+
+    @field_validator("next_items_windows")
+    @classmethod
+    def _windows_fit(cls, windows: list[int]) -> list[int]:
+        if any(not 1 <= w <= 255 for w in windows):
+            raise ValueError(f"evaluation.next_items_windows must lie in [1, 255], got {windows}")
+        return windows
+
+    @field_validator("prior_weights")
+    @classmethod
+    def _finite_weights(cls, values: list[float]) -> list[float]:
+        if any(not (np.isfinite(v) and v >= 0) for v in values):
+            raise ValueError(f"evaluation.prior_weights must be finite and not negative, got {values}")
+        return values
+
+    @field_validator("ease_lambdas")
+    @classmethod
+    def _positive_lambdas(cls, values: list[float]) -> list[float]:
+        if any(not (np.isfinite(v) and v > 0) for v in values):
+            raise ValueError(f"evaluation.ease_lambdas must be finite and positive, got {values}")
+        return values
 
     @field_validator("degree_buckets")
     @classmethod
@@ -138,7 +175,8 @@ class EvaluationQueries:
 
     `history` is everything each user did before their held-out item (training interactions for
     validation; training and validation ones for test): its latest item is the query and all of it is
-    excluded from the candidates. `seen` holds the evaluated users' histories only.
+    excluded from the candidates. `seen` holds the evaluated users' histories only. A user with several
+    held-out interactions (a global time cut) is asked for the earliest: the item right after the query.
     """
 
     def __init__(
@@ -152,6 +190,8 @@ class EvaluationQueries:
     ):
         has_history = np.bincount(history["user"].to_numpy(), minlength=n_users) > 0
         held_out = held_out[has_history[held_out["user"].to_numpy()]]
+        if held_out["user"].duplicated().any():
+            held_out = held_out.sort_values(["user", "timestamp"], kind="stable").drop_duplicates("user")
         # Every user with a held-out item is eligible; beyond `max_users`, a seeded sample of them is
         # evaluated (the same users whatever the model, so methods and epochs stay comparable).
         self.eligible = len(held_out)
@@ -166,8 +206,9 @@ class EvaluationQueries:
         evaluated = np.zeros(len(has_history), dtype=bool)
         evaluated[self.users] = True
         history = history[evaluated[history["user"].to_numpy()]]
-        latest = history.sort_values(["user", "timestamp"], kind="stable").groupby("user")["item"].last()
-        self.queries = latest.loc[self.users].to_numpy(dtype=np.int64)
+        latest = history.sort_values(["user", "timestamp"], kind="stable").groupby("user")[["item", "timestamp"]].last()
+        self.queries = latest["item"].loc[self.users].to_numpy(dtype=np.int64)
+        self.query_times = latest["timestamp"].loc[self.users].to_numpy()
         self.n_items = n_items
         self.seen = sp.csr_matrix(
             (np.ones(len(history), dtype=bool), (history["user"].to_numpy(), history["item"].to_numpy())),
@@ -179,7 +220,13 @@ class EvaluationQueries:
         part = copy.copy(self)
         part.users, part.targets = self.users[positions], self.targets[positions]
         part.times, part.queries = self.times[positions], self.queries[positions]
+        part.query_times = self.query_times[positions]
         return part
+
+    @property
+    def tied(self) -> int:
+        """Targets at the same time as their query: which of the two is "after" is the source's row order."""
+        return int((self.times == self.query_times).sum())
 
     def __len__(self) -> int:
         return len(self.users)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pinsage.evaluation.baselines import setting_text
 from pinsage.evaluation.metrics import EvaluationConfig
 
 METHOD_NAMES = {
@@ -10,9 +11,12 @@ METHOD_NAMES = {
     "pinsage_cold": "PinSage, cold (features only, nothing attached)",
     "popularity": "Popularity",
     "itemknn": "Item-kNN (cosine)",
+    "next_items": "Next-items co-occurrence",
     "ease": "EASE",
     "features": "Features-only cosine",
 }
+# Each baseline setting's grid in `evaluation`, for saying when a choice lies at its edge.
+GRIDS = {"l2": "ease_lambdas", "window": "next_items_windows", "prior": "prior_weights"}
 
 
 def recall_report(
@@ -41,23 +45,20 @@ def recall_report(
         "the validation item where the user has one); the candidates are all items minus everything the user "
         "had before the target. Every method is ranked the same way, on the same users. PinSage ranks by the "
         "score it is served with: the cosine plus the candidate's popularity prior, β·ln(1 + its training "
-        "interactions) (`scoring.popularity_prior`, recorded in `trained_with`).",
+        "interactions) (`scoring.popularity_prior`, recorded in `trained_with`). Each baseline may add the same "
+        "kind of prior to its scores (divided by the query's best), its weight chosen on validation together "
+        "with the baseline's own setting, by the same rule as PinSage's.",
         "",
         *_intervals_note(config),
         "",
         *_method_table(test, k, val=val),
         *_sample_note(test),
         *_headline(test, val, k),
+        "",
+        *_chosen_note({m: splits["val"].get("chosen") for m, splits in metrics.items()}, "validation", config),
+        *_ties_note(test.get("pinsage", {})),
     ]
-    if "ease" in metrics:
-        l2 = metrics["ease"]["val"]["l2"]
-        edge = l2 in (min(config.ease_lambdas), max(config.ease_lambdas)) and len(config.ease_lambdas) > 1
-        lines += [
-            "",
-            f"EASE's λ = {l2:g} was chosen on validation HITS@{k}"
-            + (" at the edge of `evaluation.ease_lambdas`: widen the grid." if edge else "."),
-        ]
-    else:
+    if "ease" not in metrics:
         lines += ["", f"EASE was skipped: {summary['items']} items > `evaluation.ease_max_items`."]
     lines += [
         "",
@@ -76,6 +77,38 @@ def recall_report(
                 f"| {h['epoch']} | {h['loss']:.4f} | {h.get(f'val_hits@{k}', float('nan')):.4f} | {h['seconds']:.1f} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _chosen_note(chosen: dict[str, dict | None], where: str, config: EvaluationConfig) -> list[str]:
+    """What each baseline's setting and prior were chosen to be, and which choices lie at their grid's edge."""
+    parts, edges = [], []
+    for method, setting in chosen.items():
+        if not setting:
+            continue
+        parts.append(f"{METHOD_NAMES.get(method, method)}: {setting_text(setting)}")
+        for name, value in setting.items():
+            grid = [0.0, *getattr(config, GRIDS[name])] if name == "prior" else list(getattr(config, GRIDS[name]))
+            if len(grid) > 1 and (value == max(grid) or (name != "prior" and value == min(grid))):
+                edges.append(f"`evaluation.{GRIDS[name]}` ({METHOD_NAMES.get(method, method)})")
+    if not parts:
+        return []
+    lines = [f"Chosen on {where}: " + "; ".join(parts) + "."]
+    if edges:
+        lines += ["", "At the top of its grid, so the grid may be too narrow: " + ", ".join(edges) + "."]
+    return lines
+
+
+def _ties_note(pinsage: dict) -> list[str]:
+    tied = pinsage.get("tied_with_query")
+    if tied is None:
+        return []
+    users = pinsage.get("users", 0)
+    share = 100 * tied / users if users else 0.0
+    return [
+        "",
+        f"{tied} of the {users} test targets ({share:.0f}%) have the same timestamp as their query: which of the "
+        "two counts as later is the source's row order (the split keeps it).",
+    ]
 
 
 def _intervals_note(config: EvaluationConfig) -> list[str]:
@@ -123,18 +156,25 @@ def _sample_note(figures: dict[str, dict]) -> list[str]:
     return ["", f"{first.get('users', 0)} users."]
 
 
-def _headline(test: dict[str, dict], val: dict[str, dict], k: int) -> list[str]:
-    """PinSage against the baseline that was best on validation: choosing it on test would flatter it."""
-    baselines = [m for m in test if m != "pinsage"]
-    if "pinsage" not in test or not baselines:
+def _headline(
+    reported: dict[str, dict], chose: dict[str, dict], k: int, chose_on: str = "validation", figure: str = "test "
+) -> list[str]:
+    """PinSage against the baseline that was best on the choosing data: choosing it on the reported data
+    would flatter it. PinSage's own variants (its own vector, cold) are no baselines."""
+    baselines = [m for m in reported if not m.startswith("pinsage") and m in chose]
+    if "pinsage" not in reported or not baselines:
         return []
-    best = max(baselines, key=lambda m: val[m][f"hits@{k}"])
-    d, low, high = test["pinsage"]["difference"][best][f"hits@{k}"]
+    best = max(baselines, key=lambda m: chose[m][f"hits@{k}"])
+    d, low, high = reported["pinsage"]["difference"][best][f"hits@{k}"]
     verdict = "above zero" if low > 0 else "below zero" if high < 0 else "includes zero: no difference shown"
-    ratio = test["pinsage"][f"hits@{k}"] / test[best][f"hits@{k}"] if test[best][f"hits@{k}"] > 0 else float("inf")
+    ratio = (
+        reported["pinsage"][f"hits@{k}"] / reported[best][f"hits@{k}"]
+        if reported[best][f"hits@{k}"] > 0
+        else float("inf")
+    )
     return [
         "",
-        f"Against the best baseline on validation ({METHOD_NAMES.get(best, best)}), PinSage's test HITS@{k} is "
+        f"Against the best baseline on {chose_on} ({METHOD_NAMES.get(best, best)}), PinSage's {figure}HITS@{k} is "
         f"{ratio:.2f}×, a paired difference of {d:+.4f} [{low:+.4f}, {high:+.4f}]: the interval {verdict}.",
     ]
 
@@ -161,7 +201,7 @@ def _new_items_section(new_item_metrics: dict, config: EvaluationConfig) -> list
             "No items were held out of training (split.held_out_item_fraction = 0).",
         ]
     snapshots = new_item_metrics["snapshots"]
-    return [
+    lines = [
         "",
         "## New items (inductive)",
         "",
@@ -173,15 +213,33 @@ def _new_items_section(new_item_metrics: dict, config: EvaluationConfig) -> list
         f"from before its earliest target ({min(s['attached'] for s in snapshots)}–"
         f"{max(s['attached'] for s in snapshots)} interactions), for every method alike; PinSage cold and the "
         "features-only cosine use none. PinSage is served with the taste of the item's users by then folded in "
-        "and the popularity prior of the interactions it had by then.",
+        "(from their training interactions before the group's earliest target) and the popularity prior of the "
+        "interactions it had by then.",
+        "",
+        f"The earlier {sum(s.get('choosing', False) for s in snapshots)} groups choose (the baselines' settings "
+        "and priors below; PinSage's taste weight and prior were chosen on such groups); the table reports the "
+        f"later {sum(not s.get('choosing', False) for s in snapshots)}, which chose nothing.",
         "",
         *_method_table(new_item_metrics["methods"], k),
         *_sample_note(new_item_metrics["methods"]),
+        *_headline(
+            new_item_metrics["methods"],
+            new_item_metrics.get("choosing") or new_item_metrics["methods"],
+            k,
+            chose_on="the earlier groups",
+            figure="",
+        ),
         "",
-        f"### New items: HITS@{k} by the interactions the target had by then",
+        *_chosen_note(new_item_metrics.get("chosen", {}), "the earlier groups", config),
+        "",
+        f"### New items: HITS@{k} by the interactions the target had by then (later groups)",
         "",
         *_degree_table(new_item_metrics["methods"], k),
     ]
+    choosing = new_item_metrics.get("choosing")
+    if choosing:
+        lines += ["", "### New items: the earlier groups (what chose the settings)", "", *_method_table(choosing, k)]
+    return lines
 
 
 def recall_by_degree_figure(metrics: dict[str, dict], new_item_metrics: dict, k: int):

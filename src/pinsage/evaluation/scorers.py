@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
 
 from pinsage.evaluation.metrics import DenseRows, Scorer, require_finite
+from pinsage.graph.engagement import EngagementSequence
 
 
 class EmbeddingScorer(Scorer):
@@ -104,41 +107,28 @@ def interaction_matrix(train: pd.DataFrame, n_users: int, n_items: int) -> sp.cs
     return x
 
 
-class ItemKnnScorer(Scorer):
-    """Cosine similarity of items' user sets, computed only for the query rows (sparse, any size).
-
-    A query's row is sparse: only items sharing a user with it score above zero. It is ranked from its
-    listed entries; the items scoring zero are counted, not listed."""
+class SparseRowsScorer(Scorer):
+    """A method whose rows are sparse: only a few items score above zero for a query (those sharing a user
+    with it, or engaged next to it). A row is ranked from its listed entries; the items scoring zero are
+    counted, not listed, so a catalogue of any size costs only the listed entries."""
 
     batch_size = 256
 
-    def __init__(self, train: pd.DataFrame, n_users: int, n_items: int):
-        super().__init__(n_items)
-        x = interaction_matrix(train, n_users, n_items)
-        norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
-        self.inverse_norm = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        # Both factors row-compressed once here: a CSR @ CSC product converts its right factor to CSR on
-        # every call, a pass over all interactions per batch of queries.
-        self.item_users, self.user_items = x.T.tocsr(), x.tocsr()
-
-    def _cooccurrence(self, queries: np.ndarray) -> sp.csr_matrix:
-        co = self.item_users[queries] @ self.user_items
-        co.sort_indices()
-        return co
+    @abstractmethod
+    def sparse_rows(self, queries: np.ndarray) -> sp.csr_matrix:
+        """Scores of query items [B] against every item, zero where unlisted, indices sorted per row."""
 
     def rows(self, queries: np.ndarray) -> np.ndarray:
-        co = self._cooccurrence(queries).toarray()
-        return co * self.inverse_norm[queries][:, None] * self.inverse_norm[None, :]
+        return self.sparse_rows(queries).toarray()
 
     def batch_ranks(
         self, queries: np.ndarray, targets: np.ndarray, seen_rows: np.ndarray, seen_items: np.ndarray
     ) -> np.ndarray:
-        co = self._cooccurrence(queries)
+        scores = self.sparse_rows(queries)
         n, batch = self.n_items, len(queries)
-        row = np.repeat(np.arange(batch), np.diff(co.indptr))
-        item = co.indices.astype(np.int64)
-        # The same arithmetic, in the same order, as `rows`: equal scores there are equal here.
-        score = co.data * self.inverse_norm[queries][row] * self.inverse_norm[item]
+        row = np.repeat(np.arange(batch), np.diff(scores.indptr))
+        item = scores.indices.astype(np.int64)
+        score = scores.data
         key = row * n + item  # sorted: rows in order, items sorted within each
         seen_key = seen_rows.astype(np.int64) * n + seen_items
         target_key = np.arange(batch) * n + targets
@@ -158,6 +148,58 @@ class ItemKnnScorer(Scorer):
         seen_below = np.bincount(seen_rows[seen_unlisted], minlength=batch)
         ahead += np.where(target_score == 0, targets - listed_below - seen_below, 0)
         return ahead + 1
+
+
+class ItemKnnScorer(SparseRowsScorer):
+    """Cosine similarity of items' user sets, computed only for the query rows (sparse, any size)."""
+
+    def __init__(self, train: pd.DataFrame, n_users: int, n_items: int):
+        super().__init__(n_items)
+        x = interaction_matrix(train, n_users, n_items)
+        norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
+        self.inverse_norm = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        # Both factors row-compressed once here: a CSR @ CSC product converts its right factor to CSR on
+        # every call, a pass over all interactions per batch of queries.
+        self.item_users, self.user_items = x.T.tocsr(), x.tocsr()
+
+    def sparse_rows(self, queries: np.ndarray) -> sp.csr_matrix:
+        co = self.item_users[queries] @ self.user_items
+        co.sort_indices()
+        row = np.repeat(np.arange(len(queries)), np.diff(co.indptr))
+        co.data = co.data * self.inverse_norm[queries][row] * self.inverse_norm[co.indices]
+        return co
+
+
+class NextItemsScorer(SparseRowsScorer):
+    """Next-items co-occurrence: how often the candidate lies at most `window` interactions before or after
+    the query in one user's time-ordered training interactions. No learning: the count PinSage's positives
+    (`pairs.positives: next_engaged`) are drawn from, so a learnt model should beat it."""
+
+    def __init__(self, train: pd.DataFrame, n_items: int, window: int):
+        super().__init__(n_items)
+        self.window = window
+        self.counts = EngagementSequence(train, window).window_counts(n_items)
+
+    def sparse_rows(self, queries: np.ndarray) -> sp.csr_matrix:
+        rows = self.counts[queries]
+        rows.sort_indices()
+        return rows
+
+
+class PriorScorer(Scorer):
+    """A baseline given what PinSage's served score has: its scores, each row divided by its largest
+    absolute value (the ranking of the base is unchanged), plus β·ln(1 + the candidate's interactions).
+    Ranked from dense rows: the prior gives every item a score, sparse or not."""
+
+    def __init__(self, base: Scorer, prior: np.ndarray):
+        super().__init__(base.n_items)
+        self.base = base
+        self.prior = np.asarray(prior, dtype=np.float64)
+
+    def rows(self, queries: np.ndarray) -> np.ndarray:
+        scores = np.asarray(self.base.rows(queries), dtype=np.float64)
+        scale = np.abs(scores).max(axis=1, keepdims=True)
+        return scores / np.where(scale > 0, scale, 1.0) + self.prior
 
 
 def ease_scorer(train: pd.DataFrame, n_users: int, n_items: int, l2: float) -> Scorer:

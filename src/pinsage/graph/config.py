@@ -27,12 +27,20 @@ class PairConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    positives: Literal["next_engaged", "walk"] = Field(
+        "next_engaged",
+        description="next_engaged: the paper's pairs, two items one user engaged with at most `window` "
+        "interactions apart in time order (`pinsage.graph.engagement`); walk: one item→user→item hop anywhere "
+        "in a user's history (the DGL example's)",
+    )
+    window: int = Field(5, ge=1, le=255, description="next_engaged: W, how many interactions ahead a positive may be")
     query_sampling: Literal["interaction", "uniform"] = Field(
-        "uniform",
-        description="queries drawn per training interaction (∝ popularity) or uniformly over items",
+        "interaction",
+        description="queries drawn per training interaction (∝ engagement, as the evaluation's queries are) or "
+        "uniformly over items",
     )
     positive_damping: float = Field(
-        0.5, ge=0, description="alpha: walks reach items ∝ deg^-alpha, damping popular positives"
+        0.5, ge=0, description="walk positives only: walks reach items ∝ deg^-alpha, damping popular positives"
     )
     exclude_co_interacted_negatives: bool = Field(
         False, description="an easy negative sharing a user with the query is not its negative"
@@ -51,6 +59,16 @@ class HardNegativeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="add band hard negatives with a curriculum")
+    ranking: Literal["auto", "exact", "walks"] = Field(
+        "auto",
+        description="how items are ranked from the query: exact, the walks' expected visits by sparse products "
+        "(personalised PageRank truncated at walk_hops; computed once per item, ties are rare, so ranks mean "
+        "something); walks, visit counts of walks_per_query sampled walks per query and epoch (cost follows the "
+        "epoch, not the catalogue); auto, exact up to exact_max_items items",
+    )
+    exact_max_items: int = Field(
+        20_000, ge=0, description="ranking auto: exact ranking up to this many items (its cost grows as items × edges)"
+    )
     band_ranks: tuple[int, int] = Field((2000, 5000), description="the band in visit-count ranks (the paper's)")
     band_fractions: tuple[float, float] = Field(
         (0.05, 0.15), description="the band as fractions of the catalogue, used where smaller than band_ranks"

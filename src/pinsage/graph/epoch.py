@@ -17,7 +17,7 @@ class EpochSample:
     """
 
     queries: torch.Tensor  # [M] query items
-    positives: torch.Tensor  # [M] items reached from them by item→user→item walks
+    positives: torch.Tensor  # [M] items engaged with next to them (or reached by item→user→item walks)
     neighbours: torch.Tensor  # [n_items, T] importance neighbours for this epoch
     weights: torch.Tensor  # [n_items, T] their visit counts
     hard_negatives: torch.Tensor | None = None  # [M, H] each pair's hard negatives (the curriculum's H); None: none

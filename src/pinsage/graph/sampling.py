@@ -1,19 +1,21 @@
-"""Random-walk sampling on the training graph: importance neighbourhoods and positive pairs.
+"""Sampling on the training graph: importance neighbourhoods, each epoch's pairs and hard negatives.
 
-This is the only module besides `graph` that uses DGL. What it returns are plain tensors — a padded
-neighbour table and pair arrays — so everything downstream (minibatch assembly, the model, training,
+With `graph.build` and `graph.hard_negatives` the only DGL users. What it returns are plain tensors — a
+padded neighbour table and pair arrays — so everything downstream (minibatch assembly, the model, training,
 inference) runs with PyTorch alone, on any device, without DGL installed.
 """
 
 from __future__ import annotations
 
 import dgl
+import pandas as pd
 import torch
 
 from pinsage.graph.build import ITEM, ITEM_TO_USER, USER, USER_TO_ITEM, edges_by_id
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
+from pinsage.graph.engagement import EngagementSequence
 from pinsage.graph.epoch import EpochSample
-from pinsage.graph.hard_negatives import curriculum_count, draw_from_band, walk_band
+from pinsage.graph.hard_negatives import curriculum_count, draw_from_band, exact_bands, excluded_pairs, walk_band
 from pinsage.seeding import derive_seed
 
 # The pair walks are seeded by attempts 0–7 (see `_pairs`); the hard-negative walks come after them.
@@ -102,8 +104,11 @@ def item_popularity_damping(graph: dgl.DGLGraph, alpha: float) -> torch.Tensor:
     return degree[items].pow(-alpha)
 
 
-class WalkEpochSampler:
-    """Samples each epoch's training pairs and neighbourhoods from the training graph, seeded by epoch."""
+class EpochSampler:
+    """Samples each epoch's training pairs, their hard negatives and the neighbourhoods, seeded by epoch.
+
+    Positives (`pairs.positives`) are the paper's next-engaged pairs from `interactions` (the training
+    interactions with timestamps, `pinsage.graph.engagement`) or item→user→item walks on the graph."""
 
     def __init__(
         self,
@@ -114,12 +119,20 @@ class WalkEpochSampler:
         seed: int,
         fixed_neighbours: tuple[torch.Tensor, torch.Tensor],
         hard_negatives: HardNegativeConfig | None = None,
+        interactions: pd.DataFrame | None = None,
     ):
         self.graph = graph
         self.neighbour_config = neighbours
         self.pair_config = pairs
         self.pairs_per_share = pairs_per_share  # per rank; one process: the whole epoch
         self.seed = seed
+        self.sequence = None
+        if pairs.positives == "next_engaged":
+            if interactions is None:
+                raise ValueError("pairs.positives = next_engaged needs the training interactions with their timestamps")
+            self.sequence = EngagementSequence(interactions, pairs.window)
+            if self.sequence.pairs == 0:
+                raise ValueError("no user has two training interactions: there are no pairs to learn from")
         # Only items sharing a user with another item can have a positive; the others would only
         # ever walk back to themselves.
         users, items = edges_by_id(graph, USER_TO_ITEM)
@@ -129,7 +142,7 @@ class WalkEpochSampler:
         if len(self._edge_items) == 0:
             raise ValueError("no two items of the training graph share a user: there are no pairs to learn from")
         self._prob = None
-        if pairs.positive_damping > 0:
+        if pairs.positives == "walk" and pairs.positive_damping > 0:
             graph.edges[USER_TO_ITEM].data["damped"] = item_popularity_damping(graph, pairs.positive_damping)
             self._prob = "damped"
         self.fixed_neighbours = fixed_neighbours
@@ -138,6 +151,7 @@ class WalkEpochSampler:
             indptr, indices, _ = graph.adj_tensors("csr", etype=ITEM_TO_USER)
             self._item_users = (indptr, indices)
         self.hard_config = hard_negatives or HardNegativeConfig()
+        self._exact_bands: tuple[torch.Tensor, torch.Tensor] | None = None  # computed when first needed
 
     def __call__(self, epoch: int, rank: int = 0) -> EpochSample:
         """Rank `rank`'s share of epoch `epoch`: `pairs_per_share` pairs, their hard negatives, and the
@@ -155,10 +169,17 @@ class WalkEpochSampler:
         hard_per_query = curriculum_count(epoch, self.hard_config)
         hard_negatives = None
         if hard_per_query:
-            # Only the share's own queries are walked from: the cost follows the epoch, not the catalogue.
             distinct, band_row = torch.unique(queries, return_inverse=True)
-            band = walk_band(self.graph, distinct, self.hard_config, derive_seed(seed, _HARD_NEGATIVE_WALKS), generator)
-            hard_negatives = draw_from_band(band, band_row, positives, hard_per_query, generator)
+            if self._ranks_exactly():
+                band, band_count = (t[distinct] for t in self._bands())
+            else:
+                # Only the share's own queries are walked from: the cost follows the epoch, not the catalogue.
+                walk_seed = derive_seed(seed, _HARD_NEGATIVE_WALKS)
+                band = walk_band(self.graph, distinct, self.hard_config, walk_seed, generator)
+                band_count = torch.full((len(distinct),), band.shape[1])
+            forbidden = torch.cat([positives.unsqueeze(1), self.fixed_neighbours[0][queries]], dim=1)
+            n_items = self.graph.num_nodes(ITEM)
+            hard_negatives = draw_from_band(band, band_count, band_row, forbidden, hard_per_query, n_items, generator)
         return EpochSample(
             queries=queries,
             positives=positives,
@@ -168,8 +189,25 @@ class WalkEpochSampler:
             item_users=self._item_users,
         )
 
+    def _ranks_exactly(self) -> bool:
+        ranking = self.hard_config.ranking
+        return ranking == "exact" or (
+            ranking == "auto" and self.graph.num_nodes(ITEM) <= self.hard_config.exact_max_items
+        )
+
+    def _bands(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every item's exact band, with its positives' window co-occurrences and neighbours left out."""
+        if self._exact_bands is None:
+            n_items = self.graph.num_nodes(ITEM)
+            window = self.sequence.window_pairs(n_items) if self.sequence is not None else None
+            excluded = excluded_pairs(n_items, self.fixed_neighbours[0], window)
+            self._exact_bands = exact_bands(self.graph, self.hard_config, excluded)
+        return self._exact_bands
+
     def _pairs(self, generator: torch.Generator, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         n = self.pairs_per_share
+        if self.sequence is not None:
+            return self.sequence.draw(n, generator, self.pair_config.query_sampling)
         queries = torch.empty(0, dtype=torch.long)
         positives = torch.empty(0, dtype=torch.long)
         for attempt in range(8):  # a walk may come back to its query: redraw those

@@ -3,8 +3,10 @@ for PinSage and every baseline under one protocol, with intervals and paired dif
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import dgl
@@ -14,20 +16,22 @@ import torch
 
 from pinsage.data.features import encode_items
 from pinsage.data.split import split_last
+from pinsage.evaluation.baselines import Candidate, choose, setting_text
 from pinsage.evaluation.comparison import compare_methods
-from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, Scorer, metrics_from_ranks, ranks
+from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, Scorer, ranks
 from pinsage.evaluation.scorers import (
     EmbeddingScorer,
     ItemKnnScorer,
+    NextItemsScorer,
     PopularityScorer,
+    PriorScorer,
     ease_scorer,
     feature_scorer,
 )
-from pinsage.graph.build import item_users
 from pinsage.model.inference import embed_added_items, final_chunks, layer_tables
 from pinsage.model.pinsage import PinSage
 from pinsage.model.scoring import popularity_prior
-from pinsage.model.taste import fold_in_taste, users_taste
+from pinsage.model.taste import fold_in_taste, item_users_of, users_taste
 from pinsage.serving.embeddings import embedding_matrix, prior_vector
 from pinsage.serving.new_items import AttachedItems, TrainedItems, attach_new_items, new_item_inputs
 
@@ -46,8 +50,10 @@ def evaluate_trained_items(
     (sampled, where there are more than `evaluation.max_users`) users for every method.
 
     A test target is ranked from the user's validation item, among items the user had in neither
-    training nor validation. EASE's λ is chosen on validation (`ease["val"]["l2"]`); above
-    `evaluation.ease_max_items` items EASE is skipped.
+    training nor validation. Each baseline's own setting (EASE's λ, the next-items window) and its
+    popularity prior are chosen together on validation (`metrics[m]["val"]["chosen"]`), as PinSage's prior
+    was; above `evaluation.ease_max_items` items EASE is skipped, above `evaluation.baseline_prior_max_items`
+    the baselines get no prior.
     """
     n_items = len(item_embeddings)
     sample = {"max_users": evaluation.max_users, "seed": evaluation.seed}
@@ -56,45 +62,61 @@ def evaluate_trained_items(
         "val": EvaluationQueries(train_interactions, val_interactions, n_users, n_items, **sample),
         "test": EvaluationQueries(before_test, test_interactions, n_users, n_items, **sample),
     }
-    scorers: dict[str, Scorer] = {
-        "pinsage": EmbeddingScorer(embedding_matrix(item_embeddings), prior_vector(item_embeddings)),
-        "popularity": PopularityScorer(train_interactions, n_items),
-        "itemknn": ItemKnnScorer(train_interactions, n_users, n_items),
-    }
-    ranked = {split: {name: ranks(s, q) for name, s in scorers.items()} for split, q in queries.items()}
-    chosen_l2 = None
-    if n_items <= evaluation.ease_max_items:
-        chosen_l2, ease, ranked["val"]["ease"] = _ease_chosen_on_validation(
-            train_interactions, n_users, n_items, queries["val"], evaluation
-        )
-        ranked["test"]["ease"] = ranks(ease, queries["test"])
-    else:
-        log.info("EASE skipped: %d items > evaluation.ease_max_items = %d", n_items, evaluation.ease_max_items)
+    pinsage = EmbeddingScorer(embedding_matrix(item_embeddings), prior_vector(item_embeddings))
+    ranked = {split: {"pinsage": ranks(pinsage, q)} for split, q in queries.items()}
+    chosen_settings = {}
     degree = np.bincount(train_interactions["item"].to_numpy(), minlength=n_items)
+    for name, candidates in _trained_baselines(train_interactions, n_users, n_items, evaluation).items():
+        started = time.perf_counter()
+        chosen = choose(
+            candidates, queries["val"], evaluation.k, _prior_degree(name, degree, evaluation), evaluation.prior_weights
+        )
+        ranked["val"][name] = chosen.choosing_ranks
+        ranked["test"][name] = ranks(chosen.scorer, queries["test"])
+        chosen_settings[name] = chosen.setting
+        log.info(
+            "%s: %s chosen on validation (%.0f s)",
+            name,
+            setting_text(chosen.setting) or "no setting",
+            time.perf_counter() - started,
+        )
     compared = {
         split: compare_methods(ranked[split], degree[q.targets], q.eligible, evaluation) for split, q in queries.items()
     }
     metrics = {name: {split: compared[split][name] for split in queries} for name in ranked["val"]}
-    if chosen_l2 is not None:
-        metrics["ease"]["val"]["l2"] = chosen_l2
+    for name, setting in chosen_settings.items():
+        metrics[name]["val"]["chosen"] = setting
+    metrics["pinsage"]["test"]["tied_with_query"] = queries["test"].tied
     return metrics
 
 
-def _ease_chosen_on_validation(
-    train: pd.DataFrame, n_users: int, n_items: int, val: EvaluationQueries, evaluation: EvaluationConfig
-) -> tuple[float, Scorer, np.ndarray]:
-    """EASE with the λ of `evaluation.ease_lambdas` that scores best on validation HITS@k: the λ, the
-    scorer and its validation ranks."""
-    best: tuple[float, float, Scorer, np.ndarray] | None = None
-    for l2 in evaluation.ease_lambdas:
-        scorer = ease_scorer(train, n_users, n_items, l2)
-        val_ranks = ranks(scorer, val)
-        figure = metrics_from_ranks(val_ranks, evaluation.k)[f"hits@{evaluation.k}"]
-        log.info("EASE λ = %g: val HITS@%d %.4f", l2, evaluation.k, figure)
-        if best is None or figure > best[0]:
-            best = (figure, l2, scorer, val_ranks)
-    assert best is not None  # ease_lambdas has at least one value
-    return best[1], best[2], best[3]
+def _trained_baselines(
+    train: pd.DataFrame, n_users: int, n_items: int, evaluation: EvaluationConfig
+) -> dict[str, list[Candidate]]:
+    """Each baseline's candidate settings, in the order ties are kept."""
+    baselines = {
+        "popularity": [Candidate({}, lambda: PopularityScorer(train, n_items))],
+        "itemknn": [Candidate({}, lambda: ItemKnnScorer(train, n_users, n_items))],
+        "next_items": [
+            Candidate({"window": w}, lambda w=w: NextItemsScorer(train, n_items, w))
+            for w in evaluation.next_items_windows
+        ],
+    }
+    if n_items <= evaluation.ease_max_items:
+        baselines["ease"] = [
+            Candidate({"l2": l2}, lambda l2=l2: ease_scorer(train, n_users, n_items, l2))
+            for l2 in evaluation.ease_lambdas
+        ]
+    else:
+        log.info("EASE skipped: %d items > evaluation.ease_max_items = %d", n_items, evaluation.ease_max_items)
+    return baselines
+
+
+def _prior_degree(name: str, degree: np.ndarray, evaluation: EvaluationConfig) -> np.ndarray | None:
+    """ln(1 + interactions) of every candidate, for a baseline that may add a prior (popularity is one)."""
+    if name == "popularity" or len(degree) > evaluation.baseline_prior_max_items:
+        return None
+    return np.log1p(degree)
 
 
 def evaluate_new_items(
@@ -102,6 +124,7 @@ def evaluate_new_items(
     catalogue: pd.DataFrame,
     users: pd.DataFrame,
     training_graph: dgl.DGLGraph,
+    train_interactions: pd.DataFrame,
     held_out_items: pd.DataFrame,
     held_out_interactions: pd.DataFrame,
     trained: TrainedItems,
@@ -114,14 +137,19 @@ def evaluate_new_items(
     the query; candidates are the held-out items minus the user's earlier ones. Targets are taken in
     time order in `evaluation.new_item_snapshots` groups; for each group the held-out items carry only
     the interactions (anyone's) from before its earliest target, as a new item would when the query
-    comes, and every method (PinSage attached to the graph through them, popularity, item-kNN) uses
-    exactly those. PinSage is its served score: its vector with the taste of the item's users by then
-    folded in (`new_items.taste_weight` of `trained_with`), plus the popularity prior of the interactions it
-    had by then (`scoring`); `pinsage_own` is the cosine of its own vector without either, to show what
-    they add. PinSage cold (features only, nothing attached) and the features-only cosine use none.
+    comes, and every method (PinSage attached to the graph through them, popularity, item-kNN, next-items)
+    uses exactly those. The earlier half of the groups chooses (the baselines' settings and priors here;
+    PinSage's `taste_weight` and prior were chosen on such groups too); the later half reports
+    (`methods`), and `choosing` holds the earlier half's figures.
+
+    PinSage is its served score: its vector with the taste of the item's users folded in (each user's
+    taste from their training interactions before the group's earliest target; `new_items.taste_weight` of
+    `trained_with`), plus the popularity prior of the interactions it had by then (`scoring`);
+    `pinsage_own` is the cosine of its own vector without either, to show what they add. PinSage cold
+    (features only, nothing attached) and the features-only cosine use none.
     """
     if held_out_items.empty:
-        return {"items": 0, "snapshots": [], "methods": {}}
+        return {"items": 0, "snapshots": [], "methods": {}, "choosing": {}, "chosen": {}}
     full = attach_new_items(catalogue, users, held_out_items, held_out_interactions)
     n, n_new = len(catalogue), len(held_out_items)
     new_events = full.added.assign(item=lambda f: f["item"] - n)
@@ -137,50 +165,61 @@ def evaluate_new_items(
         return embed_added_items(network, trained_layers, *new_item_inputs(a, trained, training_graph))
 
     weight, scoring = trained.trained_with.new_items.taste_weight, trained.trained_with.scoring
-    # Every user of a held-out item, once: each group's items are folded in from those it had by then.
-    taste = (
-        users_taste(
-            final_chunks(network, trained_layers, neighbourhoods["neighbours"], neighbourhoods["weights"]),
-            item_users(training_graph),
-            full.added["user"].to_numpy(),
-        )
-        if weight
-        else None
-    )
     new_features = encode_items(full.new_rows, np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
     fixed: dict[str, Scorer] = {
         "pinsage_cold": EmbeddingScorer(embed(replace(full, added=full.added.iloc[:0])).numpy()),
         "features": feature_scorer(new_features),
     }
-    methods = ["pinsage", "pinsage_own", "pinsage_cold", "popularity", "itemknn", "features"]
+    methods = ["pinsage", "pinsage_own", "pinsage_cold", "popularity", "itemknn", "next_items", "features"]
     ranked = {m: np.empty(len(queries), dtype=np.int64) for m in methods}
     degree = np.empty(len(queries), dtype=np.int64)
     snapshots = []
     order = np.argsort(queries.times, kind="stable")
-    groups = np.array_split(order, min(evaluation.new_item_snapshots, max(len(order), 1)))
+    groups = [g for g in np.array_split(order, min(evaluation.new_item_snapshots, max(len(order), 1))) if len(g)]
+    n_choosing = len(groups) // 2
+    # Each baseline's options' ranks over the choosing groups, then only the chosen option's.
+    option_ranks: dict[str, list[list[np.ndarray]]] = {}
+    chosen: dict[str, int] = {}
+    settings: dict[str, list[dict]] = {}
     for group, positions in enumerate(groups, start=1):
-        if not len(positions):
-            continue
         started = time.perf_counter()
         part = queries.subset(positions)
         cutoff = part.times.min()
         known = new_events[new_events["timestamp"].to_numpy() < cutoff]
         attached = replace(full, added=known.assign(item=known["item"] + n))
         own = embed(attached)
+        taste = None
+        if weight:
+            before = train_interactions[train_interactions["timestamp"].to_numpy() < cutoff]
+            taste = users_taste(
+                final_chunks(network, trained_layers, neighbourhoods["neighbours"], neighbourhoods["weights"]),
+                item_users_of(before, n),
+                known["user"].to_numpy(),
+            )
         folded = fold_in_taste(own, known["user"].to_numpy(), known["item"].to_numpy(), taste, weight)
         attached_degree = np.bincount(known["item"].to_numpy(), minlength=n_new)
         scorers = {
             **fixed,
             "pinsage": EmbeddingScorer(folded.numpy(), popularity_prior(np.log1p(attached_degree), scoring)),
             "pinsage_own": EmbeddingScorer(own.numpy()),
-            "popularity": PopularityScorer(known, n_new),
-            "itemknn": ItemKnnScorer(known, full.n_users, n_new),
         }
-        for m in methods:
+        for m in scorers:
             ranked[m][positions] = ranks(scorers[m], part)
-        del scorers, own, folded  # not held while the next group walks: at 10M items, 0.5 GB
+        for name, options in _new_item_baselines(known, full.n_users, n_new, attached_degree, evaluation).items():
+            settings[name] = [setting for setting, _ in options]
+            if group <= n_choosing:
+                found = [ranks(scorer(), part) for _, scorer in options]
+                option_ranks.setdefault(name, []).append(found)
+                ranked[name][positions] = found[0]
+            else:
+                if name not in chosen:
+                    chosen[name] = _best_option(option_ranks.get(name, []), evaluation.k)
+                ranked[name][positions] = ranks(options[chosen[name]][1](), part)
+        del scorers, own, folded, taste  # not held while the next group walks: at 10M items, 0.5 GB
         degree[positions] = attached_degree[part.targets]
-        snapshots.append({"before": int(cutoff), "targets": len(positions), "attached": len(known)})
+        snapshots.append(
+            {"before": int(cutoff), "targets": len(positions), "attached": len(known), "choosing": group <= n_choosing}
+        )
         # At millions of items a group takes minutes: say how far the node has got.
         log.info(
             "New items: group %d of %d (%d targets, %d interactions attached) in %.0f s",
@@ -190,8 +229,61 @@ def evaluate_new_items(
             len(known),
             time.perf_counter() - started,
         )
+    choosing_positions = np.concatenate(groups[:n_choosing]) if n_choosing else np.zeros(0, dtype=np.int64)
+    reporting_positions = np.concatenate(groups[n_choosing:])
+    # In the choosing groups each baseline is shown with the option chosen on them (the figure that chose it).
+    for name, per_group in option_ranks.items():
+        best = chosen.get(name, _best_option(per_group, evaluation.k))
+        chosen[name] = best
+        for positions, found in zip(groups[:n_choosing], per_group, strict=True):
+            ranked[name][positions] = found[best]
+
+    def compared(positions: np.ndarray) -> dict:
+        return compare_methods(
+            {m: r[positions] for m, r in ranked.items()}, degree[positions], len(positions), evaluation
+        )
+
     return {
         "items": n_new,
         "snapshots": snapshots,
-        "methods": compare_methods(ranked, degree, queries.eligible, evaluation),
+        "methods": compared(reporting_positions),
+        "choosing": compared(choosing_positions) if len(choosing_positions) else {},
+        "chosen": {name: settings[name][best] for name, best in chosen.items()},
+        "eligible_users": queries.eligible,
     }
+
+
+def _new_item_baselines(
+    known: pd.DataFrame, n_users: int, n_new: int, attached_degree: np.ndarray, evaluation: EvaluationConfig
+) -> dict[str, list[tuple[dict, Callable[[], Scorer]]]]:
+    """Each new-item baseline's options (its setting and prior, in the order ties are kept), built from the
+    interactions the new items had by then."""
+    log_degree = np.log1p(attached_degree)
+    weights = [0.0] + [w for w in evaluation.prior_weights if w > 0]
+    if n_new > evaluation.baseline_prior_max_items:
+        weights = [0.0]
+
+    def with_priors(setting: dict, build: Callable[[], Scorer]) -> list[tuple[dict, Callable[[], Scorer]]]:
+        build = functools.cache(build)  # one base scorer for all its priors
+        return [
+            ({**setting, "prior": w}, build if w == 0 else (lambda w=w: PriorScorer(build(), w * log_degree)))
+            for w in weights
+        ]
+
+    return {
+        "popularity": [({}, lambda: PopularityScorer(known, n_new))],
+        "itemknn": with_priors({}, lambda: ItemKnnScorer(known, n_users, n_new)),
+        "next_items": [
+            option
+            for w in evaluation.next_items_windows
+            for option in with_priors({"window": w}, lambda w=w: NextItemsScorer(known, n_new, w))
+        ],
+    }
+
+
+def _best_option(per_group: list[list[np.ndarray]], k: int) -> int:
+    """The option with the highest HITS@k over the choosing groups (the first where none chose: raw)."""
+    if not per_group:
+        return 0
+    hits = np.sum([[np.sum(r <= k) for r in found] for found in per_group], axis=0)
+    return int(np.argmax(hits))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pinsage.data.features import FeatureConfig, build_item_features
 from pinsage.data.schema import Dataset
-from pinsage.data.split import ItemHoldOut, SplitConfig, hold_out_items, split_by_time
+from pinsage.data.split import ItemHoldOut, SplitConfig, hold_out_items, split_interactions
 from pinsage.graph.build import build_graph
 from pinsage.graph.config import NeighbourConfig
 from pinsage.graph.sampling import fixed_neighbourhoods
@@ -35,7 +35,7 @@ def prepare(
     """Hold items out, split by time, fit features on training items, build the graph and the fixed
     neighbourhoods, exactly as the pipeline's nodes do."""
     held = hold_out_items(dataset.interactions, dataset.items, dataset.users, split.held_out_item_fraction, split.seed)
-    train, val, test = split_by_time(held.interactions)
+    train, val, test = split_interactions(held.interactions, split)
     item_features, vocabulary = build_item_features(held.catalogue, train, features)
     graph = build_graph(train, len(dataset.users), len(held.catalogue))
     neighbours, weights = fixed_neighbourhoods(graph, neighbourhood)

@@ -16,7 +16,7 @@ from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries
 from pinsage.evaluation.validation import recall_validator
 from pinsage.graph.build import ITEM, USER
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
-from pinsage.graph.sampling import WalkEpochSampler
+from pinsage.graph.sampling import EpochSampler
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.model.scoring import ScoringConfig, popularity_prior
@@ -75,7 +75,7 @@ def fit(
     """Train on `inputs` with `settings`; under torchrun, this process's share of data-parallel training."""
     config = settings.training
     fixed = (inputs.neighbourhoods["neighbours"], inputs.neighbourhoods["weights"])
-    sampler = WalkEpochSampler(
+    sampler = EpochSampler(
         inputs.graph,
         settings.neighbourhood,
         settings.pairs,
@@ -83,6 +83,7 @@ def fit(
         seed=config.seed,
         fixed_neighbours=fixed,
         hard_negatives=settings.hard_negatives,
+        interactions=inputs.train_interactions,
     )
     validate = None
     if config.validate_each_epoch:

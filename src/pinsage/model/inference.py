@@ -67,6 +67,27 @@ def embed_all_items(
 
 
 @torch.no_grad()
+def projection_cosines(
+    model: PinSage,
+    features: dict[str, torch.Tensor],
+    neighbours: torch.Tensor,
+    weights: torch.Tensor,
+    chunk_size: int = 65536,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """[n_items] each item's cosine between its embedding and its own projection (features and ID vector,
+    before any convolution). Near 1 for every item, the graph barely reaches the embedding: what a model
+    without convolutions would publish."""
+    tables = layer_tables(model, features, neighbours, weights, chunk_size, device)
+    return torch.cat(
+        [
+            torch.nn.functional.cosine_similarity(rows, tables[0][s : s + len(rows)], dim=1)
+            for s, rows in final_chunks(model, tables, neighbours, weights, chunk_size, device)
+        ]
+    )
+
+
+@torch.no_grad()
 def embed_added_items(
     model: PinSage,
     earlier: list[torch.Tensor],

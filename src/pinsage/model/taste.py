@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,6 +87,16 @@ def users_taste(
     if sums is None:
         raise ValueError("users' taste needs the trained items' embeddings, and none were given")
     return UsersTaste(covered, sums.div_(count.clamp(min=1)[:, None]).half(), count)
+
+
+def item_users_of(interactions: pd.DataFrame, n_items: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The users of each of `n_items` items in `interactions` as CSR (row pointers over items, user indices),
+    the form `users_taste` reads: for a taste from the interactions before a time only."""
+    items = interactions["item"].to_numpy()
+    order = np.argsort(items, kind="stable")
+    indptr = np.zeros(n_items + 1, dtype=np.int64)
+    np.cumsum(np.bincount(items, minlength=n_items), out=indptr[1:])
+    return torch.from_numpy(indptr), torch.from_numpy(interactions["user"].to_numpy(dtype=np.int64)[order])
 
 
 def fold_in_taste(

@@ -12,7 +12,7 @@ import hashlib
 import json
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pinsage.data.features import FeatureConfig, feature_sizes
 from pinsage.graph.config import NeighbourConfig
@@ -41,6 +41,15 @@ class TrainedWith(BaseModel):
     )
     feature_sizes: dict[str, int] = Field(description="input sizes of the projector: items, vocabularies, dense width")
     vocabulary_digest: str = Field(description="SHA-256 of the feature vocabulary the weights' rows belong to")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_before_finish(cls, recorded: dict) -> dict:
+        """A model recorded before `model.finish` existed summed the convolution and the raw projection."""
+        model = recorded.get("model") if isinstance(recorded, dict) else None
+        if isinstance(model, dict) and "finish" not in model:
+            recorded = {**recorded, "model": {**model, "finish": "sum"}}
+        return recorded
 
     @classmethod
     def record(

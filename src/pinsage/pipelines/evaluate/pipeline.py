@@ -37,6 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "catalogue",
                     "users",
                     "training_graph",
+                    "train_interactions",
                     "held_out_items",
                     "held_out_interactions",
                     "params:evaluation",

@@ -6,12 +6,12 @@ import logging
 
 import pandas as pd
 
-from pinsage.data.split import SplitConfig, hold_out_items, split_by_time
+from pinsage.data.split import SplitConfig, hold_out_items, split_interactions
 
 log = logging.getLogger(__name__)
 
 
-def split_interactions(
+def hold_out_and_split(
     interactions: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame, split: SplitConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Returns catalogue, its item ids alone, train, validation, test, held-out items and their interactions.
@@ -20,7 +20,7 @@ def split_interactions(
     warm-starts): at 10M items the whole catalogue, with its text, holds 1.3 GiB for the whole of training.
     """
     held = hold_out_items(interactions, items, users, split.held_out_item_fraction, split.seed)
-    train, val, test = split_by_time(held.interactions)
+    train, val, test = split_interactions(held.interactions, split)
     log.info(
         "split: %d catalogue items (%d held out, with %d interactions); %d train, %d validation, %d test",
         len(held.catalogue),

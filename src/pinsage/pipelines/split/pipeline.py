@@ -1,13 +1,13 @@
 from kedro.pipeline import Node, Pipeline
 
-from pinsage.pipelines.split.nodes import split_interactions
+from pinsage.pipelines.split.nodes import hold_out_and_split
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=split_interactions,
+                func=hold_out_and_split,
                 inputs=["interactions", "items", "users", "params:split"],
                 outputs=[
                     "catalogue",
@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "held_out_items",
                     "held_out_interactions",
                 ],
-                name="hold_out_items_and_split_by_time",
+                name="hold_out_and_split",
             )
         ]
     )
