@@ -1,4 +1,9 @@
-"""Writing a file or a folder so that readers see the old version or the new one, never half of one."""
+"""Writing a file or a folder so that readers see the old version or the new one, never half of one.
+
+The result has the mode an ordinary write would give it (0666 or 0777 less the umask): the temporary
+file or folder is made private (0600 / 0700) by `tempfile`, and a published file kept so could not be read
+by a service running as another user.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,19 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
+
+_UMASK_LOCK = threading.Lock()
+
+
+def ordinary_mode(path: str | Path) -> None:
+    """Give `path` the permissions `open` or `mkdir` would have: 0666 (a folder 0777) less the umask."""
+    with _UMASK_LOCK:  # the umask can only be read by setting it
+        umask = os.umask(0o022)
+        os.umask(umask)
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~umask)
 
 
 def write_atomically(path: str | Path, write: Callable[[str], None]) -> None:
@@ -23,6 +39,7 @@ def write_atomically(path: str | Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        ordinary_mode(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -41,6 +58,7 @@ def write_folder_atomically(path: str | Path, write: Callable[[Path], None]) -> 
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
         write(tmp)
+        ordinary_mode(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from pinsage.atomic import ordinary_mode
 from pinsage.model.inference import embed_all_items
 from pinsage.model.scoring import popularity_prior
 from pinsage.model.trained_with import TrainedWith
@@ -38,6 +39,7 @@ def embed_catalogue(
         staging = Path(export.dask_staging).resolve()
         staging.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="item_embeddings.", dir=staging))
+        ordinary_mode(folder)  # it becomes the published version's folder
         parts = [
             (
                 str(folder / part_name(i)),
