@@ -29,13 +29,13 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 from pinsage.data.sources.registry import load_source  # noqa: E402
 from pinsage.evaluation.baselines import setting_text  # noqa: E402
+from pinsage.inductive.attach import TrainedItems  # noqa: E402
 from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items  # noqa: E402
 from pinsage.jobs.export import embed_catalogue  # noqa: E402
 from pinsage.jobs.prepare import PreparedData, prepare  # noqa: E402
-from pinsage.jobs.train import TrainingResult, TrainSettings, fit  # noqa: E402
+from pinsage.jobs.train import TrainingResult, fit  # noqa: E402
 from pinsage.model.inference import projection_cosines  # noqa: E402
 from pinsage.parameters import Parameters, validate_parameters  # noqa: E402
-from pinsage.serving.new_items import TrainedItems  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,10 +89,6 @@ def overrides(assignments: list[str]) -> dict:
     return out
 
 
-def settings_of(parameters: Parameters) -> TrainSettings:
-    return TrainSettings(**{name: getattr(parameters, name) for name in TrainSettings.model_fields})
-
-
 def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
     raw = merged(raw, {"training": {"checkpoint_path": None}})
     params = validate_parameters(raw)
@@ -111,7 +107,7 @@ def run(raw: dict, seeds: list[int], rungs: list[str]) -> dict:
                 logging.info("seed %d, %s: same settings as %s", seed, rung, same)
                 continue
             started = time.perf_counter()
-            result = fit(prepared.inputs, settings_of(p))
+            result = fit(prepared.inputs, p.train_settings())
             seconds = time.perf_counter() - started
             metrics, new_items, cosine = evaluate_rung(prepared, result, p)
             new = new_items["methods"]

@@ -10,7 +10,7 @@ from pinsage.graph.config import NeighbourConfig
 from pinsage.jobs.prepare import PreparedData, prepare
 from pinsage.model.pinsage import ModelConfig
 from pinsage.model.scoring import ScoringConfig
-from pinsage.model.taste import NewItemConfig
+from pinsage.model.taste import TasteConfig
 from pinsage.model.trained_with import TrainedWith
 
 
@@ -31,7 +31,7 @@ def trained_with(world: PreparedData, model: ModelConfig) -> TrainedWith:
         model,
         FeatureConfig(),
         NeighbourConfig(inference_random_walks=50),
-        NewItemConfig(),
+        TasteConfig(),
         ScoringConfig(),
         world.inputs.features,
         world.inputs.vocabulary,

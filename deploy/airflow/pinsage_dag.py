@@ -13,20 +13,24 @@ subprocess (so Airflow's dependencies and the project's torch/DGL pins never mee
   the task ends *skipped*, not failed, and is not retried; the published model is unchanged;
 - exit 4: another run holds the project's run lock: failed, retried after `retry_delay`;
 - anything else: failed (bad data or parameters, a crash); retried once: a retry is a new run that
-  reads only its own outputs.
+  reads only its own outputs;
+- still running after `timeout_minutes`: the run (and everything it started) is killed and the task fails
+  without a retry: a stalled run would otherwise hold the DAG's only active run forever.
 
 Settings are the DAG's params (set them in the trigger form, `airflow dags trigger -c`, or their
 defaults from the scheduler's environment): `project_path` (the project folder; default
 $PINSAGE_PROJECT_PATH), `kedro` (the project's kedro executable; default <project>/.venv/bin/kedro),
 `env` (the Kedro configuration environment, e.g. `prod` for conf/prod), `warm_start` (fine-tune the
-published model) and `params` (more `--params`, e.g. "training.epochs=5").
+published model), `params` (more `--params`, e.g. "training.epochs=5") and `timeout_minutes`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -51,6 +55,32 @@ def kedro_command(params: dict) -> tuple[list[str], Path]:
     return [kedro, "run", "--pipeline=train", f"--env={params['env']}", f"--params={overrides}"], project
 
 
+def run_kedro(command: list[str], project: Path, timeout_s: float) -> int:
+    """Run `command` in `project`, its output in the task log; its exit code, or AirflowFailException
+    once it has run `timeout_s` seconds (the whole process group killed: torchrun's ranks too)."""
+    process = subprocess.Popen(
+        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+
+    def relay() -> None:
+        for line in process.stdout:
+            log.info("%s", line.rstrip())
+
+    reader = threading.Thread(target=relay, daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise AirflowFailException(
+            f"kedro run did not finish within {timeout_s / 60:g} minutes (timeout_minutes) and was stopped; "
+            "the run lock is released and the published model is unchanged"
+        ) from None
+    reader.join()
+    return code
+
+
 @dag(
     dag_id="pinsage",
     start_date=datetime(2026, 11, 1),
@@ -64,17 +94,18 @@ def kedro_command(params: dict) -> tuple[list[str], Path]:
         "env": Param("local", type="string", description="Kedro configuration environment, read over conf/base"),
         "warm_start": Param(True, type="boolean", description="fine-tune the published model"),
         "params": Param("", type="string", description="more --params, comma-separated key=value"),
+        "timeout_minutes": Param(
+            360, type="integer", minimum=1, description="a run still going after this long is stopped and fails"
+        ),
     },
 )
 def pinsage():
     @task(task_id="train")
     def train() -> None:
-        command, project = kedro_command(get_current_context()["params"])
+        params = get_current_context()["params"]
+        command, project = kedro_command(params)
         log.info("running %s in %s", " ".join(command), project)
-        process = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in process.stdout:
-            log.info("%s", line.rstrip())
-        code = process.wait()
+        code = run_kedro(command, project, 60.0 * params["timeout_minutes"])
         if code == GATE_REFUSED:
             raise AirflowSkipException("the promotion gate refused this run's model; the published model is unchanged")
         if code == RUN_LOCKED:

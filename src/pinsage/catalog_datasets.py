@@ -220,7 +220,11 @@ class PublishedRunDataset(AbstractDataset):
         published = read_pointer(self._pointer)
         if published is None:
             return None
-        versions = published["artifacts"]
+        previous = tuple(self._run(record) for record in published.get("previous", []))
+        return self._run(published, previous)
+
+    def _run(self, record: dict, previous: tuple[PublishedRun, ...] = ()) -> PublishedRun:
+        versions = record["artifacts"]
         # An artifact the pointer does not record (one added to the project since) fails when asked for,
         # with a message saying so, not here: a warm start that does not need it still works.
         loaders = {
@@ -228,7 +232,7 @@ class PublishedRunDataset(AbstractDataset):
             for name, config in self._datasets.items()
             if name in versions
         }
-        return PublishedRun(version=versions["model_weights"], loaders=loaders, record=without_history(published))
+        return PublishedRun(versions["model_weights"], loaders, without_history(record), previous)
 
     def save(self, data: Any) -> None:
         raise DatasetError("published_run is read-only; the promotion gate writes the pointer")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from kedro.framework.session import KedroSession
@@ -17,35 +19,52 @@ from kedro.framework.startup import bootstrap_project
 
 from pinsage.data.sources.batches import concat_batches
 from pinsage.lifecycle.publishing import read_pointer, without_history
-from pinsage.serving.reloading import PublishedSetHolder, publication_key
+from pinsage.serving.reloading import PublishedSetHolder, ReloadFailure, publication_key
 from pinsage.serving.similar_items import ServedSet, item_details, served_set
 
 log = logging.getLogger("pinsage.serve")
 
 
-class NothingToServe(RuntimeError):
+class NothingToServe(ReloadFailure):
     """No publication, or one that cannot be loaded; the message says what to run."""
+
+
+def loaded(what: str, version: str, load: Callable[[], Any]) -> Any:
+    """`load()`, or NothingToServe naming `what` of run `version` (no path) and saying what to do."""
+    try:
+        return load()
+    except Exception as err:
+        log.error("loading %s%s failed: %s: %s", what, f" of run {version}" if version else "", type(err).__name__, err)
+        cause = (
+            "permission denied: the service's user cannot read the published files"
+            if isinstance(err, PermissionError)
+            else type(err).__name__
+        )
+        of_run = f" of the published run {version}" if version else ""
+        raise NothingToServe(
+            f"{what}{of_run} cannot be loaded ({cause}); run `kedro run --pipeline=train` to publish a complete "
+            "run, or `kedro run --pipeline=rollback` to publish the previous one"
+        ) from err
 
 
 def published_set_holder(catalog, pointer: str, poll_seconds: float) -> PublishedSetHolder:
     """A holder loading the publication `pointer` names through `catalog`, checking it every `poll_seconds`."""
 
     def load() -> ServedSet:
-        run = catalog.load("published_run")
+        # Messages name the run and the artifact, never a file path: they are shown on /healthz. The log
+        # (for whoever runs the service) has the whole error.
+        run = loaded("the published pointer", "", lambda: catalog.load("published_run"))
         if run is None:
             raise NothingToServe(
                 f"nothing is published at {pointer}: run `kedro run --pipeline=train` first (its promotion gate "
                 "publishes the run)"
             )
-        try:
-            details = item_details(run.load("catalogue"), concat_batches(catalog.load("new_items"), ("item_id",)))
-            return served_set(run.record, run.load("item_embeddings"), run.load("embedding_index"), details)
-        except Exception as err:
-            raise NothingToServe(
-                f"the published run {run.record['version']} cannot be served ({type(err).__name__}: {err}); "
-                "run `kedro run --pipeline=train` to publish a complete run, or `kedro run --pipeline=rollback` "
-                "to publish the previous one"
-            ) from err
+        version = run.record["version"]
+        catalogue = loaded("catalogue", version, lambda: run.load("catalogue"))
+        details = item_details(catalogue, concat_batches(catalog.load("new_items"), ("item_id",)))
+        embeddings = loaded("item_embeddings", version, lambda: run.load("item_embeddings"))
+        index = loaded("embedding_index", version, lambda: run.load("embedding_index"))
+        return loaded("the served set", version, lambda: served_set(run.record, embeddings, index, details))
 
     def current_key() -> str | None:
         record = read_pointer(pointer)

@@ -8,6 +8,7 @@ seconds and writes nothing. The validated sections are what nodes receive; no no
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Collection
 from pathlib import Path
 
 import torch
@@ -18,14 +19,15 @@ from pinsage.data.sources.registry import DataConfig
 from pinsage.data.split import SplitConfig
 from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
+from pinsage.jobs.export import ExportConfig
+from pinsage.jobs.train import TrainSettings
 from pinsage.lifecycle.publishing import PublishConfig
 from pinsage.lifecycle.retention import RetentionConfig
 from pinsage.lifecycle.run_lock import RunsConfig
 from pinsage.model.pinsage import ModelConfig
 from pinsage.model.scoring import ScoringConfig
-from pinsage.model.taste import NewItemConfig
+from pinsage.model.taste import TasteConfig
 from pinsage.serving.config import ServeConfig
-from pinsage.serving.embeddings import ExportConfig
 from pinsage.serving.index import IndexConfig
 from pinsage.training.config import TrainConfig
 
@@ -37,17 +39,22 @@ class ParameterError(ValueError):
 class TrackingConfig(BaseModel):
     """The `tracking` parameters: whether a run is logged to MLflow (`pinsage.tracking`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = Field(
         False, description="log this run to MLflow through kedro-mlflow (`.[tracking]`; where: conf/base/mlflow.yml)"
+    )
+    required: bool = Field(
+        False,
+        description="a tracking failure (a corrupt or unreachable store) ends the run; by default it is logged "
+        "once and the run goes on untracked, published on its merits",
     )
 
 
 class Parameters(BaseModel):
     """All of `conf/*/parameters*.yml`, after `--params` overrides."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     data: DataConfig = DataConfig()
     split: SplitConfig = SplitConfig()
@@ -60,13 +67,17 @@ class Parameters(BaseModel):
     export: ExportConfig = ExportConfig()
     index: IndexConfig = IndexConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
-    new_items: NewItemConfig = NewItemConfig()
+    taste: TasteConfig = TasteConfig()
     scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig
     retention: RetentionConfig = RetentionConfig()
     runs: RunsConfig = RunsConfig()
     serve: ServeConfig = ServeConfig()
     tracking: TrackingConfig = TrackingConfig()
+
+    def train_settings(self) -> TrainSettings:
+        """The sections training depends on, as the one settings object `fit` takes."""
+        return TrainSettings(**{name: getattr(self, name) for name in TrainSettings.model_fields})
 
     @model_validator(mode="after")
     def _sections_agree(self) -> Parameters:
@@ -96,6 +107,11 @@ PROJECT_PATHS = (
 def validate_parameters(raw: dict, project: Path | None = None) -> Parameters:
     """The validated parameters, or a ParameterError naming every bad one as `section.key`. With
     `project`, the relative paths of `PROJECT_PATHS` are made absolute under it."""
+    if isinstance(raw, dict) and "new_items" in raw:
+        raise ParameterError(
+            "new_items: this section is now `taste` (its `taste_weight` is `taste.weight`); rename it in your "
+            "parameters or --params"
+        )
     try:
         parameters = Parameters.model_validate(raw)
     except ValidationError as err:
@@ -108,6 +124,20 @@ def validate_parameters(raw: dict, project: Path | None = None) -> Parameters:
     if parameters.tracking.enabled and importlib.util.find_spec("kedro_mlflow") is None:
         raise ParameterError("tracking.enabled: MLflow tracking needs the tracking extra: pip install -e '.[tracking]'")
     return parameters if project is None else _anchored(parameters, project)
+
+
+# What the gate loads or serves: a publication without them could not be checked, evaluated or served.
+REQUIRED_ARTIFACTS = ("model_weights", "trained_with", "item_embeddings", "embedding_index", "metrics")
+
+
+def check_publish_artifacts(publish: PublishConfig, datasets: Collection[str]) -> None:
+    """`publish.artifacts` must name datasets of the catalog, and what the gate and the service need."""
+    unknown = [name for name in publish.artifacts if name not in datasets]
+    if unknown:
+        raise ParameterError(f"publish.artifacts: {unknown} are not datasets of the catalog")
+    missing = [name for name in REQUIRED_ARTIFACTS if name not in publish.artifacts]
+    if missing:
+        raise ParameterError(f"publish.artifacts: must include {missing}, which the gate checks and the service reads")
 
 
 def _anchored(parameters: Parameters, project: Path) -> Parameters:

@@ -15,9 +15,11 @@ CONFIG_LOADER_ARGS = {
 # store even with tracking off; TrackInMlflow drives it only for runs with `tracking.enabled`.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # its distribution name, as pluggy reports it
 
-from pinsage.hooks import PublishAndRetain, ValidateParameters  # noqa: E402
+from pinsage.hooks import ApplyRetention, HoldRunLock, PublishGate, ValidateParameters  # noqa: E402
 from pinsage.tracking import TrackInMlflow  # noqa: E402
 
-# Hooks run in reverse order of this tuple: validation before tracking reads the parameters, the run lock
-# before an MLflow run is started; TrackInMlflow wraps the gate's after_pipeline_run.
-HOOKS = (TrackInMlflow(), ValidateParameters(), PublishAndRetain())
+# Hooks run in reverse order of this tuple (a wrapper registered later wraps one registered earlier):
+# before a run, the lock is taken before MLflow starts a run; after it, the gate decides inside tracking
+# (which tags what it decided), inside retention, inside the lock's release, so a refusal (exit 3) still
+# applies retention and releases the lock; a failed run records its lineage before the lock is released.
+HOOKS = (TrackInMlflow(), ApplyRetention(), HoldRunLock(), PublishGate(), ValidateParameters())

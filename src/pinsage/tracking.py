@@ -13,6 +13,7 @@ saves), so one run is logged once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -60,16 +61,43 @@ class TrackInMlflow:
     def __init__(self) -> None:
         self._context = None
         self._mlflow_hook = None
+        self._required = False
 
     @hook_impl
     def after_context_created(self, context) -> None:
         self._context = context
 
+    def _guarded(self, what: str, action) -> None:
+        """Run a tracking `action`; a failure ends tracking for this run (logged once) unless
+        `tracking.required`, when it ends the run: training, evaluation and publishing never depend on it."""
+        try:
+            action()
+        except Exception as err:
+            if self._required:
+                raise
+            log.error(
+                "MLflow tracking failed while %s (%s: %s); the run goes on untracked (tracking.required=true "
+                "would end it)",
+                what,
+                type(err).__name__,
+                err,
+            )
+            hook, self._mlflow_hook = self._mlflow_hook, None
+            if hook is not None:
+                with contextlib.suppress(Exception):  # the run may be half-open in the store: close it if we can
+                    import mlflow
+
+                    mlflow.end_run(status="FAILED")
+
     @hook_impl
     def before_pipeline_run(self, run_params: dict, pipeline, catalog) -> None:
         self._mlflow_hook = None
-        if not catalog.load("params:tracking").enabled:
-            return
+        config = catalog.load("params:tracking")
+        self._required = config.required
+        if config.enabled:
+            self._guarded("starting the run", lambda: self._start(run_params, pipeline, catalog))
+
+    def _start(self, run_params: dict, pipeline, catalog) -> None:
         import mlflow
         from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
 
@@ -84,8 +112,11 @@ class TrackInMlflow:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
-        if self._mlflow_hook is None:
-            return
+        if self._mlflow_hook is not None:
+            self._guarded(f"logging {dataset_name}", lambda: self._log_dataset(dataset_name, data))
+
+    @staticmethod
+    def _log_dataset(dataset_name: str, data: Any) -> None:
         import mlflow
 
         if dataset_name == "training_history":
@@ -106,22 +137,30 @@ class TrackInMlflow:
 
     @hook_impl(wrapper=True)
     def after_pipeline_run(self, run_params: dict, run_result, pipeline, catalog) -> Iterator[None]:
-        """Around the promotion gate (`PublishAndRetain`), so the run is tagged with what it decided, and
+        """Around the promotion gate (`PublishGate`), so the run is tagged with what it decided, and
         ended even when the gate refuses."""
         if self._mlflow_hook is None:
             return (yield)
-        import mlflow
-
         try:
             return (yield)
         finally:
-            published = read_pointer(catalog.load("params:publish").pointer)
-            mlflow.set_tag("published", str(bool(published) and published["version"] == run_params["run_id"]).lower())
-            self._mlflow_hook.after_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
+            if self._mlflow_hook is not None:
+                self._guarded("ending the run", lambda: self._end(run_params, pipeline, catalog))
             self._mlflow_hook = None
+
+    def _end(self, run_params: dict, pipeline, catalog) -> None:
+        import mlflow
+
+        published = read_pointer(catalog.load("params:publish").pointer)
+        mlflow.set_tag("published", str(bool(published) and published["version"] == run_params["run_id"]).lower())
+        self._mlflow_hook.after_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, run_params: dict, pipeline, catalog) -> None:
         if self._mlflow_hook is not None:
-            self._mlflow_hook.on_pipeline_error(error=error, run_params=run_params, pipeline=pipeline, catalog=catalog)
+            hook = self._mlflow_hook
+            self._guarded(
+                "ending the failed run",
+                lambda: hook.on_pipeline_error(error=error, run_params=run_params, pipeline=pipeline, catalog=catalog),
+            )
             self._mlflow_hook = None

@@ -132,3 +132,14 @@ def test_min_token_count():
     train = pd.DataFrame({"user": [0, 0, 0], "item": [0, 1, 2], "timestamp": [1, 2, 3]})
     _, vocab = build_item_features(items, train, FeatureConfig(min_token_count=2))
     assert vocab["words"] == ["red"]
+
+
+def test_a_dense_value_near_float32s_largest_still_scales_its_column():
+    """A value of 3e38 fits float32 but its square does not: the deviation became inf and the whole column
+    was scaled to 0 for every item, silently."""
+    items = items_table().assign(dense_0=[1.0, 3.0, 3e38])
+    train = pd.DataFrame({"user": [0, 0, 1], "item": [0, 1, 2], "timestamp": [1, 2, 3]})
+    features, vocabulary = build_item_features(items, train, FeatureConfig())
+    dense = features["dense"][:, 0]
+    assert torch.isfinite(dense).all() and dense[2] > dense[0] and dense.abs().max() > 0.5
+    assert math.isfinite(vocabulary["dense_std"][0])

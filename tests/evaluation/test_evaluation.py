@@ -349,3 +349,23 @@ def test_features_only_cosine_weighs_every_kind_of_feature_alike():
         expected += unit @ unit.T
     np.testing.assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
     assert scores[0, 1] == pytest.approx(1 / np.sqrt(2) + 1 / np.sqrt(3) + 1 + 0.6)
+
+
+def test_a_report_with_held_out_items_but_no_new_item_query_says_so():
+    """With one validation user and the default hold-out, no new-item group existed and the report raised
+    `min() arg is an empty sequence` before the gate could refuse the run."""
+    from pinsage.evaluation.report import recall_report
+    from pinsage.jobs.evaluate import evaluate_trained_items
+
+    history, queries = ranking_world(5)
+    held_out = pd.DataFrame({"user": queries.users, "item": queries.targets, "timestamp": 1000})
+    vectors = np.eye(queries.n_items, 4).tolist()
+    config = EvaluationConfig(ease_max_items=0)
+    metrics = evaluate_trained_items(
+        embeddings_frame(vectors), history, held_out, held_out, queries.seen.shape[0], config
+    )
+    summary = {"source": "tiny", "items": queries.n_items, "users": 1, "train": 1, "val": 1, "test": 1}
+    index = {"index": "IndexFlatIP", "items": queries.n_items, "recall@10": 1.0, "queries": 5}
+    nothing_to_ask = {"items": 5, "snapshots": [], "methods": {}, "choosing": {}, "chosen": {}}
+    report = recall_report(metrics, index, nothing_to_ask, summary, [], EvaluationConfig())
+    assert "5 items were held out, but no user interacted with two of them" in report

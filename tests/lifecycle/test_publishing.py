@@ -34,7 +34,8 @@ def test_pointer_is_replaced_whole(tmp_path):
     write_pointer(path, "v1", "hits@10", 0.2, {"model_weights": "v1", "item_embeddings": "v1"}, dataset)
     write_pointer(path, "v3", "hits@10", 0.21, {"model_weights": "v1", "item_embeddings": "v2"}, dataset)
     record = read_pointer(path)
-    assert [p["version"] for p in record.pop("previous")] == ["v1"]
+    assert [p["version"] for p in record.pop("previous")] == ["v1"] and record.pop("withdrawn") == []
+    assert set(record.pop("last_by_dataset")) == {json.dumps(dataset)}
     published_at = datetime.fromisoformat(record.pop("published_at"))  # when it was published, for serving
     assert abs((datetime.now(UTC) - published_at).total_seconds()) < 60
     assert record == {
@@ -120,7 +121,40 @@ def test_the_pointer_remembers_earlier_publications_and_rolls_back_to_them(tmp_p
     record = read_pointer(path)
     assert record["version"] == "v3" and [p["version"] for p in record["previous"]] == ["v2"]
     assert published_versions(record) == {"v2", "v3"}  # what retention must keep
-    back = roll_back(path)
+    back = roll_back(path, lambda record: [])
     assert back["version"] == "v2" and read_pointer(path)["version"] == "v2" and back["previous"] == []
     with pytest.raises(ValueError, match="no earlier publication to roll back to"):
-        roll_back(path)
+        roll_back(path, lambda record: [])
+
+
+def test_a_rollback_to_a_set_that_does_not_load_is_refused_and_one_never_drops_what_it_replaces(tmp_path):
+    """Rolling back to a publication whose embeddings were deleted left the service unable to start, and
+    dropped the good publication it replaced from the history."""
+    path = tmp_path / "published.json"
+    for version in ("v1", "v2"):
+        write_pointer(path, version, "hits@10", 0.2, {"model_weights": version}, {"source": "synthetic"})
+    before = path.read_text()
+    with pytest.raises(ValueError, match="item_embeddings of run v1 does not load"):
+        roll_back(path, lambda record: [f"item_embeddings of run {record['version']} does not load"])
+    assert path.read_text() == before
+    roll_back(path, lambda record: [])
+    now = read_pointer(path)
+    assert now["version"] == "v1" and [w["version"] for w in now["withdrawn"]] == ["v2"]
+    assert published_versions(now) == {"v1", "v2"}  # retention keeps the withdrawn publication restorable
+    write_pointer(path, "v3", "hits@10", 0.2, {"model_weights": "v3"}, {"source": "synthetic"})
+    assert "v2" in published_versions(read_pointer(path))
+
+
+def test_a_run_is_compared_with_the_last_publication_of_its_dataset_wherever_it_sits(tmp_path):
+    """Publishing on another dataset in between let a much worse run on the first one through."""
+    path = tmp_path / "published.json"
+    x, y = {"source": "synthetic", "world": "x"}, {"source": "synthetic", "world": "y"}
+    config = PublishConfig(pointer=str(path), tolerance=0.005, artifacts=["model_weights"])
+    write_pointer(path, "v1", "hits@10", 0.2083, {"model_weights": "v1"}, x, keep=2)
+    write_pointer(path, "v2", "hits@10", 0.15, {"model_weights": "v2"}, y, keep=2)
+    refused = decide(0.05, read_pointer(path), config, x)
+    assert not refused.publish and "v1" in refused.reason
+    for version in ("v3", "v4", "v5"):  # x's publication is no longer among the restorable ones
+        write_pointer(path, version, "hits@10", 0.15, {"model_weights": version}, y, keep=2)
+    assert not decide(0.05, read_pointer(path), config, x).publish
+    assert decide(0.21, read_pointer(path), config, x).publish

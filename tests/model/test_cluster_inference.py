@@ -7,11 +7,11 @@ from kedro.io import Version
 
 from pinsage.catalog_datasets import PartitionedParquetDataset
 from pinsage.data.features import feature_sizes
-from pinsage.jobs.export import embed_catalogue
+from pinsage.jobs.export import ExportConfig, embed_catalogue
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.model.scoring import ScoringConfig, popularity_prior
-from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_matrix, prior_vector, read_table
+from pinsage.serving.embeddings import StagedParts, embedding_matrix, prior_vector, read_table
 from tests.worlds import planted_world, trained_with
 
 

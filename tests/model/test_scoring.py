@@ -7,7 +7,7 @@ import torch
 
 from pinsage.model.pinsage import ModelConfig
 from pinsage.model.scoring import ScoringConfig, popularity_prior
-from pinsage.model.taste import NewItemConfig
+from pinsage.model.taste import TasteConfig
 from pinsage.model.trained_with import TrainedWith
 from tests.worlds import planted_world, trained_with
 
@@ -24,7 +24,7 @@ def test_the_prior_is_beta_times_log_one_plus_the_interactions():
 
 @pytest.mark.parametrize(
     ("section", "setting", "default"),
-    [("new_items", "taste_weight", NewItemConfig().taste_weight), ("scoring", "popularity_prior", 0.0025)],
+    [("taste", "weight", TasteConfig().weight), ("scoring", "popularity_prior", 0.0025)],
 )
 def test_a_model_recorded_before_a_serving_setting_existed_is_served_without_it(section, setting, default):
     """Its figures were measured without the users' taste / the popularity prior: it must be served so."""

@@ -10,6 +10,13 @@ import pytest
 from tests.project.runs import TINY, fresh_project, kedro_run, params_arg
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that runs the project (its fixtures train one) is in the `project` tier."""
+    for item in items:
+        if {"project", "trained_project"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.project)
+
+
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory) -> Path:
     """A project that has run the tiny `train` pipeline once and published it. Tests only read it."""

@@ -11,7 +11,8 @@ import pinsage
 
 PACKAGE = Path(pinsage.__file__).parent
 # The order data flows in; a module may import from its own package or from one earlier in this list.
-# `evaluation` and `serving` are siblings: both follow training, neither imports the other.
+# `evaluation` and `serving` are siblings: both follow training, neither imports the other; so are `training`
+# and `inductive` (new items embedded with a trained model).
 LAYERS = {
     "atomic": 0,
     "seeding": 0,
@@ -19,6 +20,7 @@ LAYERS = {
     "graph": 2,
     "model": 3,
     "training": 4,
+    "inductive": 4,
     "evaluation": 5,
     "serving": 5,
     "lifecycle": 6,

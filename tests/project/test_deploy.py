@@ -47,6 +47,7 @@ def task_state(log: str) -> str:
     return states[-1]
 
 
+@pytest.mark.project
 @pytest.mark.skipif(not AIRFLOW.exists(), reason="Airflow is the `deploy` extra (the test extra installs it)")
 def test_the_dag_publishes_one_runs_own_artifacts_and_a_refusal_is_a_skip(tmp_path):
     project = fresh_project(tmp_path / "project")
@@ -93,3 +94,22 @@ def test_a_folder_that_is_no_project_fails_without_retrying(tmp_path):
         "--env=prod",
         "--params=training.warm_start=true,a.b=1",
     ]
+
+
+def test_a_run_past_its_timeout_is_stopped_and_fails_without_retrying(tmp_path):
+    """The DAG had no timeout: a stalled run held its only active DAG run forever."""
+    pytest.importorskip("airflow")
+    import importlib.util
+    import time
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    spec = importlib.util.spec_from_file_location("pinsage_dag", DAG)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    started = time.monotonic()
+    stalled = [sys.executable, "-c", "import time; print('working', flush=True); time.sleep(60)"]
+    with pytest.raises(AirflowFailException, match="did not finish within"):
+        module.run_kedro(stalled, tmp_path, timeout_s=1.0)
+    assert time.monotonic() - started < 30
+    assert module.run_kedro([sys.executable, "-c", "raise SystemExit(3)"], tmp_path, timeout_s=30) == 3

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from kedro.framework.project import configure_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
@@ -374,7 +375,8 @@ def test_embed_new_items_adds_them_under_a_new_version_without_retraining(projec
     after = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
     assert len(after) == len(before) + 10
     assert after["item_id"].tolist() == before["item_id"].tolist() + held_out["item_id"].iloc[:10].tolist()
-    assert np.allclose(np.stack(after["embedding"][: len(before)]), np.stack(before["embedding"]), atol=1e-6)
+    # The trained items are served exactly as they were evaluated and published: only new items are computed.
+    assert np.array_equal(np.stack(after["embedding"][: len(before)]), np.stack(before["embedding"]))
     # A new item's prior is from the interactions attached to it, as the evaluation scored it.
     attached = events[mine].groupby("item_id").size().reindex(held_out["item_id"].iloc[:10], fill_value=0)
     np.testing.assert_allclose(after["prior"][: len(before)], before["prior"])
@@ -413,18 +415,17 @@ def test_retention_keeps_the_newest_runs_and_the_published_one(project):
 @pytest.mark.parametrize(
     "params, named",
     [
+        # Each rule is tested in-process (tests/test_parameters.py); these two are what `kedro run` does with one.
         ("--params=trainin.epochs=1", "trainin: Extra inputs are not permitted"),
-        ("--params=training.epochs=0", "training.epochs: Input should be greater than or equal to 1"),
-        ("--params=data.synthetic.n_pins=1", "data.synthetic.n_pins: Input should be greater than or equal to 10"),
-        ("--params=retention.keep_runs=0", "retention.keep_runs: Input should be greater than or equal to 1"),
-        ("--params=export.chunk_size=0", "export.chunk_size: Input should be greater than or equal to 1"),
-        ("--params=index.kind=annoy", "index.kind: Input should be 'auto', 'exact', 'ivf' or 'hnsw'"),
-        ("--params=hard_negatives.walks_per_query=0", "hard_negatives.walks_per_query: Input should be greater than"),
-        ("--params=evaluation.k=20", "publish.metric 'hits@10' is not computed with evaluation.k=20"),
-        ("--params=training.device=cuda", "training.device: 'cuda' asked for, but this machine has no CUDA device"),
+        ("conf/local/parameters_publish.yml", "publish.artifacts: ['no_such_dataset'] are not datasets"),
     ],
 )
 def test_bad_parameters_fail_before_any_node_runs(project, params, named):
+    if params.endswith(".yml"):  # a list cannot be given with --params: the user's own configuration file
+        publish = yaml.safe_load((project / "conf/base/parameters_publish.yml").read_text())["publish"]
+        publish["artifacts"].append("no_such_dataset")
+        (project / params).write_text(yaml.safe_dump({"publish": publish}))
+        params = "--params=training.epochs=1"
     before = outputs(project)
     result = kedro_run(project, "--pipeline=train", params)
     assert result.returncode != 0
@@ -440,13 +441,13 @@ def test_new_items_are_embedded_with_the_published_settings_when_todays_differ(p
     result = kedro_run(
         project,
         "--pipeline=embed_new_items",
-        "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3,new_items.taste_weight=0,scoring.popularity_prior=0",
+        "--params=model.hidden_dim=8,neighbourhood.num_neighbors=3,taste.weight=0,scoring.popularity_prior=0",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     log = " ".join((result.stdout + result.stderr).split())
     assert "today's parameters differ from those the published model" in log
     assert "model.hidden_dim: trained 64, today 8" in log and "neighbourhood.num_neighbors: trained 10, today 3" in log
-    assert "new_items.taste_weight: trained 4.0, today 0.0" in log
+    assert "taste.weight: trained 4.0, today 0.0" in log
     assert "scoring.popularity_prior: trained 0.0025, today 0.0" in log
     table = pd.read_parquet(latest(project / "data/07_model_output/item_embeddings.parquet"))
     assert len(table) == 275 and len(table["embedding"].iloc[-1]) == 64
@@ -486,7 +487,7 @@ def test_the_gate_refuses_a_metric_measured_on_too_few_users(project):
 
 
 def test_the_gate_refuses_an_index_built_from_other_embeddings(project):
-    """After a kill between embed_all_items and build_faiss_index, an evaluation-only run published one
+    """After a kill between embed_catalogue_items and build_faiss_index, an evaluation-only run published one
     run's embeddings with another run's index."""
     import faiss
 
@@ -515,11 +516,20 @@ def test_the_gate_compares_only_runs_of_the_same_dataset(project):
 
 
 def test_a_partial_run_that_did_not_evaluate_publishes_nothing(project):
-    """`--to-nodes=build_faiss_index` was published without any evaluation, inheriting the earlier metric."""
+    """`--to-nodes=build_faiss_index` was published without any evaluation, inheriting the earlier metric.
+    Then a model trained alone (another shape) and an evaluation of the newest embeddings: the evaluation
+    scored one run's embeddings beside another run's model, and that model was published, never evaluated."""
     pointer = (project / "data/09_published/published.json").read_text()
     result = kedro_run(project, "--pipeline=train", "--to-nodes=build_faiss_index", params_arg(TINY))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "did not evaluate: nothing is published" in " ".join((result.stdout + result.stderr).split())
+    assert (project / "data/09_published/published.json").read_text() == pointer
+    other_model = params_arg({**TINY, "model.hidden_dim": 16})
+    assert kedro_run(project, "--pipeline=train", "--to-nodes=train_pinsage", other_model).returncode == 0
+    mixed = kedro_run(project, "--pipeline=evaluate", params_arg(TINY))
+    assert mixed.returncode == 3, mixed.stderr[-3000:]
+    log = " ".join((mixed.stdout + mixed.stderr).split())
+    assert "item_embeddings of run" in log and "was made with model_weights of run" in log
     assert (project / "data/09_published/published.json").read_text() == pointer
 
 
@@ -537,6 +547,24 @@ def test_rollback_puts_the_previous_publication_back_and_retention_kept_it(proje
     # Retention (keep_runs=1) kept the restored run's artifacts: its model still embeds new items.
     again = kedro_run(project, "--pipeline=embed_new_items")
     assert again.returncode == 0, again.stderr[-3000:]
+    # The publication it replaced is kept, withdrawn: its artifacts survive retention.
+    assert [
+        w["version"] for w in json.loads((project / "data/09_published/published.json").read_text())["withdrawn"]
+    ] == [second["version"]]
+
+
+def test_a_rollback_to_a_set_that_no_longer_loads_is_refused(project):
+    """With the previous publication's embeddings deleted by hand, rollback said "rolled back", the pointer
+    named a set the service could not load, and the good publication it replaced was dropped."""
+    first = json.loads((project / "data/09_published/published.json").read_text())
+    assert kedro_run(project, "--pipeline=evaluate").returncode == 0
+    pointer = (project / "data/09_published/published.json").read_text()
+    shutil.rmtree(project / "data/07_model_output/item_embeddings.parquet" / first["artifacts"]["item_embeddings"])
+    refused = kedro_run(project, "--pipeline=rollback")
+    assert refused.returncode != 0
+    log = " ".join((refused.stdout + refused.stderr).split())
+    assert f"not rolled back to run {first['version']}: item_embeddings of run" in log and "does not load" in log
+    assert (project / "data/09_published/published.json").read_text() == pointer
 
 
 def test_a_second_run_in_the_same_project_fails_at_once_while_one_is_running(project):

@@ -181,4 +181,6 @@ def test_refuses_to_start_without_a_servable_publication(project, tmp_path):
     broken = run_serve(project)
     assert broken.returncode == 3
     message = " ".join(broken.stderr.split())
-    assert "cannot be served" in message and "embedding_index.faiss" in message and "--pipeline=rollback" in message
+    # The refusal names the artifact and the run, and what to do; the log before it has the whole error.
+    assert "embedding_index of the published run" in message and "cannot be loaded" in message
+    assert "embedding_index.faiss" in message and "--pipeline=rollback" in message

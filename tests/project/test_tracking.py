@@ -44,3 +44,15 @@ def test_a_train_run_is_logged_to_mlflow_when_tracking_is_enabled(project):
     latest_run = client.search_runs([run.info.experiment_id], order_by=["attributes.start_time DESC"])[0]
     assert latest_run.info.run_name == "evaluate" and latest_run.data.tags["published"] == "false"
     assert latest_run.info.status == "FINISHED"  # ended, though the gate refused
+
+
+def test_a_corrupt_tracking_store_costs_the_run_nothing_but_its_tracking(project):
+    """A corrupt store blocked every tracked run before (and one corrupted mid-run ended it after training)."""
+    (project / "data/mlflow.db").write_bytes(b"not a database" * 100)
+    before = json.loads((project / "data/09_published/published.json").read_text())["version"]
+    result = kedro_run(project, "--pipeline=evaluate", "--params=tracking.enabled=true")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "MLflow tracking failed while starting the run" in " ".join((result.stdout + result.stderr).split())
+    assert json.loads((project / "data/09_published/published.json").read_text())["version"] > before
+    required = kedro_run(project, "--pipeline=evaluate", "--params=tracking.enabled=true,tracking.required=true")
+    assert required.returncode not in (0, 3)

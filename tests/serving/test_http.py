@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -109,3 +111,49 @@ def test_answers_never_mix_two_publications_while_they_are_swapped(client, publi
         ]
         assert all(t.startswith(answer["version"] + ":") for t in titles), answer
     assert len(versions) > 1  # the swaps happened while answering
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"item_ids": ["i5"], "k": NaN}', '{"item_ids": ["i5"], "k": Infinity}', '{"item_ids": ["i5"], "k": 1e400}'],
+)
+def test_a_non_finite_number_in_a_json_body_is_a_422_naming_the_field(client, body):
+    """FastAPI's own handler echoed the value back, could not encode it as JSON, and answered 500."""
+    answer = client.post("/similar", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "k"]
+
+
+def test_a_title_query_is_capped_in_characters_and_words(client):
+    """15,000 one-letter words took a full scan of the titles each."""
+    many_words = " ".join("a" * 15_000)
+    for path in ("/items", "/"):
+        answer = client.get(path, params={"q": many_words})
+        assert answer.status_code == 422 and "q: at most" in answer.text
+    assert client.get("/items", params={"q": "x" * 201}).status_code == 422
+    assert client.get("/items", params={"q": "v1:i3"}).status_code == 200
+
+
+def test_an_unknown_id_is_quoted_shortened_in_the_404(client):
+    answer = client.post("/similar", json={"item_ids": ["z" * 10_000_000]})
+    assert answer.status_code == 404 and len(answer.text) < 300 and "…" in answer.json()["detail"]
+
+
+def test_an_item_id_with_a_slash_is_reachable_by_the_url_the_page_builds():
+    from pinsage.serving.index import build_inner_product_index
+    from pinsage.serving.similar_items import item_details, served_set
+    from tests.serving.test_reloading import publication
+
+    vectors = np.eye(3, dtype=np.float32)
+    ids = ["a/b", "c", "d"]
+    table = pd.DataFrame({"item": range(3), "item_id": ids, "embedding": list(vectors)})
+    details = pd.DataFrame({"item_id": ids, "title": ["Slash", "Plain", "Other"], "categories": ""})
+    one = served_set(publication("v1"), table, build_inner_product_index(vectors), item_details(details))
+    holder = PublishedSetHolder(lambda: one, lambda: "v1", poll_seconds=60)
+    holder.load_first()
+    with TestClient(create_app(holder, CONFIG, watch=False)) as client:
+        page = client.get("/", params={"q": "slash"}).text
+        [link] = re.findall(r'href="(/browse/[^"]+)"', page)
+        assert link == "/browse/a%2Fb" and client.get(link).status_code == 200
+        answer = client.get("/items/a%2Fb/similar")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["item"]["item_id"] == "a/b"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pinsage.serving.index import build_inner_product_index
-from pinsage.serving.reloading import PublishedSetHolder, publication_key
+from pinsage.serving.reloading import PublishedSetHolder, ReloadFailure, publication_key
 from pinsage.serving.similar_items import ServedSet, item_details, served_set
 
 
@@ -41,7 +41,7 @@ class Publications:
     def load(self) -> ServedSet:
         self.loads += 1
         if self.version in self.broken:
-            raise FileNotFoundError(f"embedding_index of {self.version} is missing")
+            raise ReloadFailure(f"embedding_index of {self.version} is missing")
         return tagged_set(self.version, seed=int(self.version[1:]))
 
 
@@ -69,6 +69,25 @@ def test_a_failed_load_keeps_the_old_set_serving_and_is_reported_until_a_good_on
     assert not holder.check() and published.loads == 2  # the same broken publication is not retried
     published.version = "v3"
     assert holder.check() and holder.served.version == "v3" and holder.status()["last_reload_error"] is None
+
+
+def test_a_reload_error_is_cleared_once_the_served_publication_is_current_again_and_shows_no_paths():
+    """After a broken pointer was put back, /healthz kept the old error; a bare exception showed its paths."""
+    published = Publications("v1")
+    holder = PublishedSetHolder(published.load, published.key, poll_seconds=60)
+    holder.load_first()
+    published.version, published.broken = "v2", {"v2"}
+    assert not holder.check() and "embedding_index of v2 is missing" in holder.status()["last_reload_error"]
+    published.version = "v1"  # the pointer put back
+    assert not holder.check() and holder.status()["last_reload_error"] is None
+
+    def broken_load():
+        raise FileNotFoundError("/srv/project/data/07_model_output/embedding_index.faiss/v3 does not exist")
+
+    other = PublishedSetHolder(broken_load, lambda: "v3", poll_seconds=60)
+    other._served = holder.served
+    assert not other.check()
+    assert other.status()["last_reload_error"] == "loading the new publication failed (FileNotFoundError)"
 
 
 def test_the_watcher_thread_picks_up_a_publication_by_itself():

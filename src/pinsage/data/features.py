@@ -25,7 +25,7 @@ _NOT_A_LETTER = r"[^\p{L}\p{Nl}\p{No}]+"
 
 
 class FeatureConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     min_token_count: int = Field(2, ge=1, description="words on fewer training items are dropped")
     max_tokens: int = Field(16, ge=1, description="words kept per item (title then text)")
@@ -72,8 +72,10 @@ def build_item_features(
     }
     dense = dense_columns(items)
     if dense:
-        values = items[dense].to_numpy(dtype=np.float32)
-        fitted = values[seen] if seen.any() else np.zeros((1, len(dense)), np.float32)
+        # Statistics in float64: a value near float32's largest (3e38) fits, but its square does not, and an
+        # infinite deviation scaled the whole column to 0.
+        values = items[dense].to_numpy(dtype=np.float64)
+        fitted = values[seen] if seen.any() else np.zeros((1, len(dense)))
         vocabulary["dense_mean"] = fitted.mean(axis=0).tolist()
         vocabulary["dense_std"] = np.maximum(fitted.std(axis=0), 1e-6).tolist() if seen.any() else [1.0] * len(dense)
     return _encode(items, categories, words, degree, vocabulary, config), vocabulary
@@ -114,7 +116,7 @@ def _encode(
             f"{len(vocabulary.get('dense_mean', []))}"
         )
     if dense:
-        values = items[dense].to_numpy(dtype=np.float32)
+        values = items[dense].to_numpy(dtype=np.float64)
         mean, std = np.asarray(vocabulary["dense_mean"]), np.asarray(vocabulary["dense_std"])
         features["dense"] = torch.as_tensor(((values - mean) / std).astype(np.float32))
     return features

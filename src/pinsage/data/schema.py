@@ -41,6 +41,18 @@ def raise_at_first_bad_row(bad: np.ndarray | pd.Series, describe: Callable[[int]
         raise DataError(describe(int(np.flatnonzero(flags)[0])))
 
 
+# Timestamps are whole seconds from 0 up to 18 digits, the rule of every reader (MovieLens's integer columns
+# too): larger values, or "inf", wrapped to -9223372036854775808 when stored as int64.
+LARGEST_TIMESTAMP = 10**18 - 1
+
+
+def bad_timestamps(seconds: pd.Series) -> np.ndarray:
+    """Where parsed numbers (NaN where not a number) are not whole seconds in [0, LARGEST_TIMESTAMP]."""
+    values = seconds.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return ~(np.isfinite(values) & (values >= 0) & (values <= LARGEST_TIMESTAMP) & (values == np.floor(values)))
+
+
 def where(frame: pd.DataFrame, row: int) -> str:
     """`file, line n` for a row read from a file (readers record `source_file`, `source_line`), else `row n`."""
     if "source_file" in frame.columns:

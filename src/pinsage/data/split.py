@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class SplitConfig(BaseModel):
     """The `split` parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     held_out_item_fraction: float = Field(
         0.1, ge=0, lt=1, description="items removed from training entirely, embedded inductively afterwards"
@@ -143,7 +143,7 @@ def hold_out_items(
     """Remove `fraction` of the items, chosen at random, with every interaction that touches them.
 
     Held-out interactions keep source ids (`user_id`, `item_id`, `timestamp`): that is how new items'
-    first interactions arrive in production, and what `pinsage.serving.new_items.attach_new_items` reads.
+    first interactions arrive in production, and what `pinsage.inductive.attach.attach_new_items` reads.
     """
     if not 0 <= fraction < 1:
         raise ValueError(f"split.held_out_item_fraction must be in [0, 1), got {fraction}")

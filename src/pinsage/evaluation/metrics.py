@@ -78,7 +78,7 @@ def require_finite(scores: np.ndarray) -> None:
 class EvaluationConfig(BaseModel):
     """The `evaluation` parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     k: int = Field(10, ge=1, description="cut-off of HITS@k and NDCG@k, in validation, the report and the gate")
     index_queries: int = Field(

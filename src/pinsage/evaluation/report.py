@@ -36,7 +36,8 @@ def recall_report(
         "# Recall report",
         "",
         f"Data: **{summary['source']}**, {summary['items']} items, {summary['users']} users; "
-        f"{summary['train']} training, {summary['val']} validation and {summary['test']} test interactions.",
+        f"{summary['train']} training, {summary['val']} validation and {summary['test']} test interactions"
+        f" (split: `{summary.get('scheme', 'per_user_last')}`).",
         "",
         "## Trained items",
         "",
@@ -194,12 +195,13 @@ def _degree_table(figures: dict[str, dict], k: int) -> list[str]:
 def _new_items_section(new_item_metrics: dict, config: EvaluationConfig) -> list[str]:
     k = config.k
     if not new_item_metrics["methods"]:
-        return [
-            "",
-            "## New items (inductive)",
-            "",
-            "No items were held out of training (split.held_out_item_fraction = 0).",
-        ]
+        reason = (
+            f"{new_item_metrics['items']} items were held out, but no user interacted with two of them: there is "
+            "no query to answer (hold more out, or use more data)."
+            if new_item_metrics["items"]
+            else "No items were held out of training (split.held_out_item_fraction = 0)."
+        )
+        return ["", "## New items (inductive)", "", reason]
     snapshots = new_item_metrics["snapshots"]
     lines = [
         "",

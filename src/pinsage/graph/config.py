@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class NeighbourConfig(BaseModel):
     """PinSage's importance sampling: the T items most visited by short random walks with restart."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     num_neighbors: int = Field(10, ge=1, description="T, neighbours kept per item")
     num_random_walks: int = Field(10, ge=1, description="walks started per item")
@@ -25,7 +25,7 @@ class NeighbourConfig(BaseModel):
 class PairConfig(BaseModel):
     """How training pairs (query, positive) are drawn each epoch."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     positives: Literal["next_engaged", "walk"] = Field(
         "next_engaged",
@@ -56,7 +56,7 @@ class HardNegativeConfig(BaseModel):
     """Hard negatives: items ranked in a band of random-walk visit counts from the query (the paper's
     ranks 2000–5000 of its Pixie walks), added by a curriculum."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = Field(True, description="add band hard negatives with a curriculum")
     ranking: Literal["auto", "exact", "walks"] = Field(

@@ -12,7 +12,6 @@ from dataclasses import replace
 import dgl
 import numpy as np
 import pandas as pd
-import torch
 
 from pinsage.data.features import encode_items
 from pinsage.data.split import split_last
@@ -28,12 +27,12 @@ from pinsage.evaluation.scorers import (
     ease_scorer,
     feature_scorer,
 )
-from pinsage.model.inference import embed_added_items, final_chunks, layer_tables
+from pinsage.inductive.attach import AttachedItems, TrainedItems, attach_new_items
+from pinsage.inductive.vectors import NewItemVectors, new_item_vectors
+from pinsage.model.inference import final_chunks, layer_tables
 from pinsage.model.pinsage import PinSage
-from pinsage.model.scoring import popularity_prior
-from pinsage.model.taste import fold_in_taste, item_users_of, users_taste
+from pinsage.model.taste import item_users_of
 from pinsage.serving.embeddings import embedding_matrix, prior_vector
-from pinsage.serving.new_items import AttachedItems, TrainedItems, attach_new_items, new_item_inputs
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +138,11 @@ def evaluate_new_items(
     the interactions (anyone's) from before its earliest target, as a new item would when the query
     comes, and every method (PinSage attached to the graph through them, popularity, item-kNN, next-items)
     uses exactly those. The earlier half of the groups chooses (the baselines' settings and priors here;
-    PinSage's `taste_weight` and prior were chosen on such groups too); the later half reports
+    PinSage's taste weight and prior were chosen on such groups too); the later half reports
     (`methods`), and `choosing` holds the earlier half's figures.
 
     PinSage is its served score: its vector with the taste of the item's users folded in (each user's
-    taste from their training interactions before the group's earliest target; `new_items.taste_weight` of
+    taste from their training interactions before the group's earliest target; `taste.weight` of
     `trained_with`), plus the popularity prior of the interactions it had by then (`scoring`);
     `pinsage_own` is the cosine of its own vector without either, to show what they add. PinSage cold
     (features only, nothing attached) and the features-only cosine use none.
@@ -161,13 +160,17 @@ def evaluate_new_items(
     neighbourhoods = trained.neighbourhoods
     trained_layers = layer_tables(network, trained.features, neighbourhoods["neighbours"], neighbourhoods["weights"])
 
-    def embed(a: AttachedItems) -> torch.Tensor:
-        return embed_added_items(network, trained_layers, *new_item_inputs(a, trained, training_graph))
+    def trained_embeddings():
+        return final_chunks(network, trained_layers, neighbourhoods["neighbours"], neighbourhoods["weights"])
 
-    weight, scoring = trained.trained_with.new_items.taste_weight, trained.trained_with.scoring
+    def vectors(a: AttachedItems, before: pd.DataFrame) -> NewItemVectors:
+        return new_item_vectors(
+            network, trained_layers, a, trained, training_graph, trained_embeddings, item_users_of(before, n)
+        )
+
     new_features = encode_items(full.new_rows, np.zeros(n_new), trained.vocabulary, trained.trained_with.features)
     fixed: dict[str, Scorer] = {
-        "pinsage_cold": EmbeddingScorer(embed(replace(full, added=full.added.iloc[:0])).numpy()),
+        "pinsage_cold": EmbeddingScorer(vectors(replace(full, added=full.added.iloc[:0]), train_interactions[:0]).own),
         "features": feature_scorer(new_features),
     }
     methods = ["pinsage", "pinsage_own", "pinsage_cold", "popularity", "itemknn", "next_items", "features"]
@@ -176,6 +179,8 @@ def evaluate_new_items(
     snapshots = []
     order = np.argsort(queries.times, kind="stable")
     groups = [g for g in np.array_split(order, min(evaluation.new_item_snapshots, max(len(order), 1))) if len(g)]
+    if not groups:  # no user came back to a second held-out item: nothing to ask
+        return {"items": n_new, "snapshots": [], "methods": {}, "choosing": {}, "chosen": {}, "eligible_users": 0}
     n_choosing = len(groups) // 2
     # Each baseline's options' ranks over the choosing groups, then only the chosen option's.
     option_ranks: dict[str, list[list[np.ndarray]]] = {}
@@ -187,21 +192,13 @@ def evaluate_new_items(
         cutoff = part.times.min()
         known = new_events[new_events["timestamp"].to_numpy() < cutoff]
         attached = replace(full, added=known.assign(item=known["item"] + n))
-        own = embed(attached)
-        taste = None
-        if weight:
-            before = train_interactions[train_interactions["timestamp"].to_numpy() < cutoff]
-            taste = users_taste(
-                final_chunks(network, trained_layers, neighbourhoods["neighbours"], neighbourhoods["weights"]),
-                item_users_of(before, n),
-                known["user"].to_numpy(),
-            )
-        folded = fold_in_taste(own, known["user"].to_numpy(), known["item"].to_numpy(), taste, weight)
+        # A user's taste only from their training interactions before the group's earliest target.
+        new = vectors(attached, train_interactions[train_interactions["timestamp"].to_numpy() < cutoff])
         attached_degree = np.bincount(known["item"].to_numpy(), minlength=n_new)
         scorers = {
             **fixed,
-            "pinsage": EmbeddingScorer(folded.numpy(), popularity_prior(np.log1p(attached_degree), scoring)),
-            "pinsage_own": EmbeddingScorer(own.numpy()),
+            "pinsage": EmbeddingScorer(new.served.numpy(), new.prior),
+            "pinsage_own": EmbeddingScorer(new.own.numpy()),
         }
         for m in scorers:
             ranked[m][positions] = ranks(scorers[m], part)
@@ -215,7 +212,7 @@ def evaluate_new_items(
                 if name not in chosen:
                     chosen[name] = _best_option(option_ranks.get(name, []), evaluation.k)
                 ranked[name][positions] = ranks(options[chosen[name]][1](), part)
-        del scorers, own, folded, taste  # not held while the next group walks: at 10M items, 0.5 GB
+        del scorers, new  # not held while the next group walks: at 10M items, 0.5 GB
         degree[positions] = attached_degree[part.targets]
         snapshots.append(
             {"before": int(cutoff), "targets": len(positions), "attached": len(known), "choosing": group <= n_choosing}

@@ -5,15 +5,40 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import torch
+from pydantic import BaseModel, ConfigDict, Field
 
 from pinsage.atomic import ordinary_mode
 from pinsage.model.inference import embed_all_items
 from pinsage.model.scoring import popularity_prior
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import ExportConfig, StagedParts, embedding_table, part_name, write_embedding_part
+from pinsage.serving.embeddings import StagedParts, embedding_table, part_name, write_embedding_part
+
+
+class ExportConfig(BaseModel):
+    """The `export` parameters: how layer-wise inference runs over the whole catalogue."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    chunk_size: int = Field(
+        65536, ge=1, description="items per chunk (dask: per partition) in layer-wise inference; bounds memory"
+    )
+    device: str = Field("cpu", description="torch device of local inference (cpu, cuda, cuda:1 …)")
+    engine: Literal["local", "dask"] = Field(
+        "local", description="local: this process; dask: partitions on a dask.distributed cluster (`.[dask]`)"
+    )
+    dask_scheduler: str | None = Field(
+        None, description="dask: the scheduler's address (tcp://host:8786); null: a LocalCluster started and closed"
+    )
+    dask_local_workers: int = Field(2, ge=1, description="dask without a scheduler: the LocalCluster's workers")
+    dask_staging: str = Field(
+        "data/07_model_output/staging",
+        description="dask: a folder the workers and this process can all reach (a shared file system on a "
+        "real cluster); the workers write the parts there, and saving item_embeddings moves them in",
+    )
 
 
 def embed_catalogue(

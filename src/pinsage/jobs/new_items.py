@@ -1,5 +1,5 @@
-"""New items without retraining: the published model's catalogue plus every item added since, embedded
-with the published model exactly as it was trained."""
+"""New items without retraining: the published model's catalogue, served as it was evaluated, plus every
+item added since, embedded with the published model exactly as it was trained."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ import logging
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+import torch
 
 from pinsage.data.schema import DataError
 from pinsage.graph.build import build_graph, item_users
+from pinsage.inductive.attach import TrainedItems, attach_new_items
+from pinsage.inductive.vectors import new_item_vectors
+from pinsage.jobs.export import ExportConfig
+from pinsage.jobs.train import TrainSettings
 from pinsage.lifecycle.publishing import PublishedRun
+from pinsage.model.inference import layer_tables
 from pinsage.model.scoring import popularity_prior
-from pinsage.model.taste import fold_in_taste, users_taste
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import ExportConfig, embedding_table
-from pinsage.serving.new_items import TrainedItems, attach_new_items, embed_with_new_items
+from pinsage.serving.embeddings import embedding_matrix, embedding_table, prior_vector
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +29,22 @@ def embed_new_items(
     new_items: pd.DataFrame,
     new_interactions: pd.DataFrame,
     export: ExportConfig,
-    today: dict[str, BaseModel],
+    today: TrainSettings,
 ) -> pd.DataFrame:
     """The embedding table of the published catalogue followed by `new_items`.
 
-    The network, the feature encoding, the neighbourhood sampling, the users' taste folded into a new
-    item's vector and the popularity prior (from a new item's attached interactions) are the published
-    model's own (`trained_with`); where `today`'s parameters say otherwise, the log lists what differs and
+    The trained items keep the published table's rows exactly (what was evaluated and gated); only the new
+    items are computed (`new_item_vectors`, as the evaluation computes them), from the published model's
+    layer tables. The network, the feature encoding, the neighbourhood sampling, the users' taste folded
+    into a new item's vector and the popularity prior (from a new item's attached interactions) are the
+    published model's own (`trained_with`); where `today`'s parameters say otherwise, the log lists what differs and
     the published settings are used, since the weights only mean something under them (and the published
     figures were measured under them).
     """
     if published is None:
         raise DataError("nothing is published yet: run `kedro run --pipeline=train` before embedding new items")
     trained_with = TrainedWith.model_validate(published.load("trained_with"))
-    changed = trained_with.differences(today)
+    changed = trained_with.differences(dict(today))
     if changed:
         log.warning(
             "today's parameters differ from those the published model %s was trained with; its own are used: %s",
@@ -55,18 +60,36 @@ def embed_new_items(
     )
     # The graph the published model was trained on, from its own training interactions.
     graph = build_graph(published.load("train_interactions"), n_users=len(users), n_items=len(catalogue))
-    embeddings = embed_with_new_items(
-        network, attached, trained, graph, chunk_size=export.chunk_size, device=export.device
-    )
-    n, weight = len(catalogue), trained_with.new_items.taste_weight
-    if weight:
-        added_users, added_items = attached.added["user"].to_numpy(), attached.added["item"].to_numpy() - n
-        taste = users_taste(
-            ((s, embeddings[s : min(s + export.chunk_size, n)]) for s in range(0, n, export.chunk_size)),
-            item_users(graph),
-            added_users,
+    n = len(catalogue)
+    served = published.load("item_embeddings")
+    served_ids = served.sort_values("item")["item_id"].astype(str).to_numpy()[:n]
+    if len(served_ids) < n or (served_ids != catalogue["item_id"].astype(str).to_numpy()).any():
+        raise DataError(
+            f"the published embeddings (run {published.record['artifacts'].get('item_embeddings')}) do not list the "
+            f"published catalogue's items first: they are not one run's; publish a whole train run first"
         )
-        embeddings[n:] = fold_in_taste(embeddings[n:], added_users, added_items, taste, weight)
+    trained_vectors = torch.from_numpy(embedding_matrix(served)[:n])
+    neighbourhoods = trained.neighbourhoods
+    layers = layer_tables(
+        network,
+        trained.features,
+        neighbourhoods["neighbours"],
+        neighbourhoods["weights"],
+        export.chunk_size,
+        export.device,
+    )
+    new = new_item_vectors(
+        network,
+        layers,
+        attached,
+        trained,
+        graph,
+        lambda: ((s, trained_vectors[s : s + export.chunk_size]) for s in range(0, n, export.chunk_size)),
+        item_users(graph),
+        export.chunk_size,
+        export.device,
+    )
+    del layers
     log.info(
         "embedded %d new items (%d interactions attached) beside the %d items of published model %s",
         len(attached.new_items),
@@ -74,11 +97,14 @@ def embed_new_items(
         len(catalogue),
         published.version,
     )
-    trained_prior = popularity_prior(trained.features["log_degree"], trained_with.scoring)
-    new_degree = np.bincount(attached.added["item"].to_numpy() - n, minlength=len(attached.new_items))
-    new_prior = popularity_prior(np.log1p(new_degree), trained_with.scoring)
+    served_prior = prior_vector(served)
+    trained_prior = (
+        served_prior[:n]
+        if served_prior is not None
+        else popularity_prior(trained.features["log_degree"], trained_with.scoring)
+    )
     return embedding_table(
         pd.concat([catalogue[["item", "item_id"]], attached.new_rows[["item", "item_id"]]]),
-        embeddings,
-        np.concatenate([trained_prior, new_prior]),
+        torch.cat([trained_vectors, new.served]),
+        np.concatenate([trained_prior, new.prior]),
     )

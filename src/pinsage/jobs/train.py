@@ -20,7 +20,7 @@ from pinsage.graph.sampling import EpochSampler
 from pinsage.lifecycle.publishing import PublishedRun
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.model.scoring import ScoringConfig, popularity_prior
-from pinsage.model.taste import NewItemConfig
+from pinsage.model.taste import TasteConfig
 from pinsage.model.trained_with import TrainedWith
 from pinsage.training.checkpoint import fingerprint
 from pinsage.training.config import TrainConfig
@@ -48,7 +48,7 @@ class TrainingInputs:
 class TrainSettings(BaseModel):
     """Every parameter section training depends on, each validated by its own model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     features: FeatureConfig = FeatureConfig()
     neighbourhood: NeighbourConfig = NeighbourConfig()
@@ -57,7 +57,7 @@ class TrainSettings(BaseModel):
     model: ModelConfig = ModelConfig()
     training: TrainConfig = TrainConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
-    new_items: NewItemConfig = NewItemConfig()  # not used in training: recorded beside the weights
+    taste: TasteConfig = TasteConfig()  # not used in training: recorded beside the weights
     scoring: ScoringConfig = ScoringConfig()  # validation (the epoch chosen) scores as serving does
 
 
@@ -111,7 +111,7 @@ def fit(
     run_fingerprint = fingerprint(
         {
             **settings.model_dump(
-                exclude={"training": {"device", "num_workers", "processes", "checkpoint_path"}, "new_items": True}
+                exclude={"training": {"device", "num_workers", "processes", "checkpoint_path"}, "taste": True}
             ),
             "warm_start_from": started_from,
         },
@@ -138,7 +138,7 @@ def fit(
         settings.model,
         settings.features,
         settings.neighbourhood,
-        settings.new_items,
+        settings.taste,
         settings.scoring,
         inputs.features,
         inputs.vocabulary,

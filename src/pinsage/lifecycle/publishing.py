@@ -24,7 +24,7 @@ from pinsage.atomic import write_atomically
 
 
 class PublishConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     pointer: str = Field("data/09_published/published.json", description="the published-run pointer file")
     metric: str = Field("hits@10", description="validation metric the gate compares")
@@ -95,15 +95,34 @@ def check_publishable(
     return problems
 
 
+def dataset_key(dataset: dict | None) -> str:
+    """What names a dataset in the pointer's record of the last publication of each."""
+    return json.dumps(dataset, sort_keys=True)
+
+
+def last_of_dataset(record: dict, dataset: dict) -> dict | None:
+    """The latest publication (version, value) of `dataset` the pointer remembers: the current one, one in
+    its history, or the last of that dataset before publications of others took its place."""
+    for publication in (record, *record.get("previous", []), *record.get("withdrawn", [])):
+        if publication.get("dataset") == dataset:
+            return publication
+    return record.get("last_by_dataset", {}).get(dataset_key(dataset))
+
+
 def decide(new_value: float, published: dict | None, config: PublishConfig, dataset: dict) -> Decision:
+    """Publish, unless the new run is worse by more than the tolerance than the last publication of the same
+    dataset, wherever it sits in the history: a publication on another dataset in between does not reset
+    the bar."""
     if published is None:
         return Decision(True, f"nothing is published yet; publishing with val {config.metric} {new_value:.4f}")
-    if published.get("dataset") != dataset:
+    reference = last_of_dataset(published, dataset)
+    if reference is None:
         return Decision(
             True,
             f"no published run of this dataset (run {published['version']} was trained on "
             f"{published.get('dataset')}); publishing with val {config.metric} {new_value:.4f}",
         )
+    published = reference
     old_value = float(published["value"])
     if new_value >= old_value - config.tolerance:
         return Decision(
@@ -144,7 +163,16 @@ def write_pointer(
         "dataset": dataset,
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write(path, {**record, "previous": earlier[: keep - 1]})
+    last = {**(current or {}).get("last_by_dataset", {}), dataset_key(dataset): without_history(record)}
+    _write(
+        path,
+        {
+            **record,
+            "previous": earlier[: keep - 1],
+            "withdrawn": (current or {}).get("withdrawn", [])[: keep - 1],
+            "last_by_dataset": last,
+        },
+    )
 
 
 def published_versions(record: dict | None) -> set[str]:
@@ -153,24 +181,42 @@ def published_versions(record: dict | None) -> set[str]:
         return set()
     return {
         version
-        for publication in (record, *record.get("previous", []))
+        for publication in (record, *record.get("previous", []), *record.get("withdrawn", []))
         for version in (publication["version"], *publication["artifacts"].values())
     }
 
 
-def roll_back(path: str | Path) -> dict:
-    """Publish again the publication before the current one; the record now published."""
+def roll_back(path: str | Path, problems_of: Callable[[dict], list[str]]) -> dict:
+    """Publish again the publication before the current one, if `problems_of(it)` finds nothing wrong with
+    it (every artifact loads, all of one run's); the record now published. The publication it replaces is
+    kept as withdrawn: retention keeps its artifacts, so it can be published again."""
     current = read_pointer(path)
     if not current or not current.get("previous"):
         raise ValueError(f"{path}: there is no earlier publication to roll back to")
     restored, *older = current["previous"]
-    _write(path, {**restored, "previous": older})
-    return {**restored, "previous": older, "rolled_back_from": current["version"]}
+    problems = problems_of(restored)
+    if problems:
+        raise ValueError(
+            f"not rolled back to run {restored['version']}: " + "; ".join(problems) + f"; run {current['version']} "
+            "stays published"
+        )
+    withdrawn = [without_history(current), *current.get("withdrawn", [])][: len(current["previous"])]
+    record = {
+        **restored,
+        "previous": older,
+        "withdrawn": withdrawn,
+        "last_by_dataset": current.get("last_by_dataset", {}),
+    }
+    _write(path, record)
+    return {**record, "rolled_back_from": current["version"]}
+
+
+HISTORY = ("previous", "withdrawn", "last_by_dataset")
 
 
 def without_history(record: dict) -> dict:
-    """A publication's own record, without the earlier publications the pointer remembers."""
-    return {key: value for key, value in record.items() if key != "previous"}
+    """A publication's own record, without the other publications the pointer remembers."""
+    return {key: value for key, value in record.items() if key not in HISTORY}
 
 
 def _write(path: str | Path, record: dict) -> None:
@@ -185,6 +231,7 @@ class PublishedRun:
     version: str  # the model's
     loaders: dict[str, Callable[[], Any]]
     record: dict  # the pointer's record of this publication, without the earlier ones
+    previous: tuple[PublishedRun, ...] = ()  # the earlier publications the pointer remembers, newest first
 
     def load(self, name: str) -> Any:
         if name not in self.loaders:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class RetentionConfig(BaseModel):
     """The `retention` parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     keep_runs: int | None = Field(None, ge=1, description="newest runs whose artifacts are kept (null: all)")
     trash: str = Field("data/.trash", description="where deleted versions go for the moment they are deleted")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class RunsConfig(BaseModel):
     """The `runs` parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     lock: str = Field("data/.run.lock", description="lock file: one run at a time writes in this project's data")
 

@@ -17,7 +17,7 @@ from pinsage.model.blocks import Blocks
 
 
 class ModelConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     hidden_dim: int = Field(64, ge=1, description="width of every layer and of the embedding")
     n_layers: int = Field(2, ge=0, description="SAGE convolutions (0 = features only)")

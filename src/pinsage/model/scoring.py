@@ -20,7 +20,7 @@ class ScoringConfig(BaseModel):
     (`trained_with`): validation picked the epoch with it, and a published model's new items are scored
     with its own."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     popularity_prior: float = Field(
         0.0025,

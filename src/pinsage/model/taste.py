@@ -24,14 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 ROWS_PER_CHUNK = 1 << 18
 
 
-class NewItemConfig(BaseModel):
-    """The `new_items` parameters: how a new item's embedding is completed from its first interactions.
+class TasteConfig(BaseModel):
+    """The `taste` parameters: how much of its users' taste a new item's embedding takes on.
     Saved beside the weights (`trained_with`): a published model's new items are embedded, and were
     evaluated, with its own."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    taste_weight: float = Field(
+    weight: float = Field(
         4.0,
         ge=0,
         description="w in unit(z + w·unit(mean taste of the item's users)); 0 serves the PinSage vector z "

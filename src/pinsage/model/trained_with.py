@@ -18,20 +18,20 @@ from pinsage.data.features import FeatureConfig, feature_sizes
 from pinsage.graph.config import NeighbourConfig
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.model.scoring import ScoringConfig
-from pinsage.model.taste import NewItemConfig
+from pinsage.model.taste import TasteConfig
 
-SECTIONS = ("model", "features", "neighbourhood", "new_items", "scoring")
+SECTIONS = ("model", "features", "neighbourhood", "taste", "scoring")
 
 
 class TrainedWith(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: ModelConfig
     features: FeatureConfig = Field(description="how item features were encoded (new items get the same)")
     neighbourhood: NeighbourConfig = Field(description="how neighbourhoods were sampled (new items get the same)")
     # A model recorded before this setting existed was evaluated, and is served, without the fold-in.
-    new_items: NewItemConfig = Field(
-        default_factory=lambda: NewItemConfig(taste_weight=0.0),
+    taste: TasteConfig = Field(
+        default_factory=lambda: TasteConfig(weight=0.0),
         description="how a new item's embedding is completed from its users' taste (evaluated so, served so)",
     )
     # Likewise a model recorded before the popularity prior existed is scored by the cosine alone.
@@ -45,10 +45,16 @@ class TrainedWith(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _recorded_before_finish(cls, recorded: dict) -> dict:
-        """A model recorded before `model.finish` existed summed the convolution and the raw projection."""
-        model = recorded.get("model") if isinstance(recorded, dict) else None
+        """Records written by earlier versions: before `model.finish` existed the convolution and the raw
+        projection were summed; the taste weight was `new_items.taste_weight`."""
+        if not isinstance(recorded, dict):
+            return recorded
+        model = recorded.get("model")
         if isinstance(model, dict) and "finish" not in model:
             recorded = {**recorded, "model": {**model, "finish": "sum"}}
+        if "new_items" in recorded and "taste" not in recorded:
+            rest = {key: value for key, value in recorded.items() if key != "new_items"}
+            recorded = {**rest, "taste": {"weight": recorded["new_items"]["taste_weight"]}}
         return recorded
 
     @classmethod
@@ -57,7 +63,7 @@ class TrainedWith(BaseModel):
         model: ModelConfig,
         features: FeatureConfig,
         neighbourhood: NeighbourConfig,
-        new_items: NewItemConfig,
+        taste: TasteConfig,
         scoring: ScoringConfig,
         item_features: dict[str, torch.Tensor],
         vocabulary: dict[str, list],
@@ -67,7 +73,7 @@ class TrainedWith(BaseModel):
             model=model,
             features=features,
             neighbourhood=neighbourhood,
-            new_items=new_items,
+            taste=taste,
             scoring=scoring,
             feature_sizes=feature_sizes(item_features, vocabulary),
             vocabulary_digest=vocabulary_digest(vocabulary),

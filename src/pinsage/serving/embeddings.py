@@ -9,35 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class ExportConfig(BaseModel):
-    """The `export` parameters: how layer-wise inference runs over the whole catalogue."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    chunk_size: int = Field(
-        65536, ge=1, description="items per chunk (dask: per partition) in layer-wise inference; bounds memory"
-    )
-    device: str = Field("cpu", description="torch device of local inference (cpu, cuda, cuda:1 …)")
-    engine: Literal["local", "dask"] = Field(
-        "local", description="local: this process; dask: partitions on a dask.distributed cluster (`.[dask]`)"
-    )
-    dask_scheduler: str | None = Field(
-        None, description="dask: the scheduler's address (tcp://host:8786); null: a LocalCluster started and closed"
-    )
-    dask_local_workers: int = Field(2, ge=1, description="dask without a scheduler: the LocalCluster's workers")
-    dask_staging: str = Field(
-        "data/07_model_output/staging",
-        description="dask: a folder the workers and this process can all reach (a shared file system on a "
-        "real cluster); the workers write the parts there, and saving item_embeddings moves them in",
-    )
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ reload in the middle of a request never mixes two publications. FastAPI and uvic
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Query, Response
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from pinsage.serving import page
@@ -23,6 +24,13 @@ class SimilarRequest(BaseModel):
 
     item_ids: list[str]
     k: int = 10
+
+
+def validation_error(_request: Request, err: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field, without echoing its input: a NaN, Infinity or 1e400 in a JSON body made
+    FastAPI's own handler fail to encode the echo (a 500), and a huge input would be sent back whole."""
+    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in err.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def describe_publication(served: ServedSet) -> dict:
@@ -54,6 +62,7 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
                 holder.stop()
 
     app = FastAPI(title="PinSage similar items", lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
     search_index = BatchingSearcher().search if config.batch_searches else search_directly
 
     def served() -> ServedSet:
@@ -64,6 +73,16 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
 
     def unknown(err: UnknownItems, current: ServedSet) -> HTTPException:
         return HTTPException(404, f"{err} in the published run {current.version}")
+
+    def checked_query(q: str) -> str:
+        """A title query within `serve.max_query_chars` and `serve.max_query_words`, or a 422 naming `q`."""
+        if len(q) > config.max_query_chars or len(q.split()) > config.max_query_words:
+            raise HTTPException(
+                422,
+                f"q: at most {config.max_query_chars} characters and {config.max_query_words} words "
+                "(serve.max_query_chars, serve.max_query_words)",
+            )
+        return q
 
     @app.get("/healthz")
     def healthz(response: Response) -> dict:
@@ -77,7 +96,8 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
     def version() -> dict:
         return describe_publication(served())
 
-    @app.get("/items/{item_id}/similar")
+    # `:path`: an item id may hold a "/" (the page links to it percent-encoded, which arrives decoded).
+    @app.get("/items/{item_id:path}/similar")
     def similar(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> dict:
         current = served()
         try:
@@ -114,14 +134,16 @@ def create_app(holder: PublishedSetHolder, config: ServeConfig, watch: bool = Tr
         q: str = Query(..., min_length=1), limit: int = Query(config.search_limit, ge=1, le=1000)
     ) -> dict:
         current = served()
+        q = checked_query(q)
         return {"version": current.version, "query": q, "items": current.search(q, limit)}
 
     @app.get("/", response_class=HTMLResponse)
     def home(q: str = "") -> str:
         current = served()
+        q = checked_query(q)
         return page.search_page(describe_publication(current), q, current.search(q, config.search_limit))
 
-    @app.get("/browse/{item_id}", response_class=HTMLResponse)
+    @app.get("/browse/{item_id:path}", response_class=HTMLResponse)
     def browse(item_id: str, k: int = Query(10, ge=1, le=config.max_k)) -> HTMLResponse:
         current = served()
         try:

@@ -21,7 +21,7 @@ from pinsage.serving.embeddings import as_queries, has_prior, index_vectors
 class IndexConfig(BaseModel):
     """The `index` parameters: which faiss index serves the embeddings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: Literal["auto", "exact", "ivf", "hnsw"] = Field(
         "auto", description="auto: exact below `exact_below` items, IVF from there"

@@ -20,6 +20,10 @@ from pinsage.serving.similar_items import ServedSet
 log = logging.getLogger(__name__)
 
 
+class ReloadFailure(RuntimeError):
+    """A load that failed, said in words fit for `/healthz` (the run and the artifact, no file paths)."""
+
+
 def publication_key(record: dict | None) -> str | None:
     """What identifies a publication: its whole record (without the earlier publications it remembers)."""
     return None if record is None else json.dumps(record, sort_keys=True)
@@ -60,13 +64,17 @@ class PublishedSetHolder:
         if key is None or key == self._failed_key:
             return False
         if served is not None and key == publication_key(served.publication):
+            # The served publication is current again (a broken pointer was put back): nothing is wrong now.
+            self._failed_key, self.last_error = None, None
             return False
         started = time.perf_counter()
         try:
             fresh = self._load()
         except Exception as err:  # noqa: BLE001 - any failure keeps the old set serving, and is reported
             self._failed_key = key
-            self.last_error = f"loading the new publication failed ({type(err).__name__}: {err})"
+            # The loader's message names the run and the artifact; a bare exception's text may hold paths.
+            cause = str(err) if isinstance(err, ReloadFailure) else type(err).__name__
+            self.last_error = f"loading the new publication failed ({cause})"
             log.error("%s; still serving run %s", self.last_error, served.version if served is not None else "(none)")
             return False
         self._swap(fresh)
@@ -109,5 +117,5 @@ class PublishedSetHolder:
             try:
                 self.check()
             except Exception as err:  # noqa: BLE001 - reading the pointer failed; the watcher must outlive it
-                self.last_error = f"reading the publication failed ({type(err).__name__}: {err})"
+                self.last_error = f"reading the publication failed ({type(err).__name__})"
                 log.exception("checking for a new publication failed; still serving the current one")

@@ -7,6 +7,7 @@ swaps sets (see `pinsage.serving.reloading`) never mixes two publications in one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,16 +34,39 @@ class UnknownItems(KeyError):
         self.ids = ids
 
     def __str__(self) -> str:
-        shown = ", ".join(repr(i) for i in self.ids[:10]) + (" …" if len(self.ids) > 10 else "")
+        # Each id cut to 80 characters: a 10 MB id would otherwise come back whole in the 404.
+        shown = ", ".join(repr(i if len(i) <= 80 else i[:80] + "…") for i in self.ids[:10])
+        shown += " …" if len(self.ids) > 10 else ""
         return f"unknown item id(s): {shown}"
 
 
+def title_words(text: str) -> list[str]:
+    """The words a title is found by: its runs of letters and digits, lower-cased."""
+    return re.findall(r"\w+", text.lower())
+
+
 @dataclass(frozen=True)
-class Neighbour:
-    item_id: str
-    title: str | None
-    categories: list[str]
-    score: float
+class TitleIndex:
+    """Each distinct title word, sorted, with the rows whose title holds it: built once per published set,
+    so a query word costs a binary search and its matches, not a scan of every title."""
+
+    words: np.ndarray  # sorted distinct words (str)
+    bounds: np.ndarray  # word w's rows are rows[bounds[w]:bounds[w + 1]]
+    rows: np.ndarray  # item rows, ascending within each word
+
+    @classmethod
+    def of(cls, lowercase_titles: pd.Series) -> TitleIndex:
+        words = lowercase_titles.str.findall(r"\w+").explode().dropna()
+        pairs = pd.DataFrame({"word": words.to_numpy(dtype=object), "row": words.index.to_numpy()}).drop_duplicates()
+        pairs = pairs.sort_values(["word", "row"], kind="stable")
+        distinct, first = np.unique(pairs["word"].to_numpy(dtype=str), return_index=True)
+        return cls(distinct, np.r_[first, len(pairs)].astype(np.int64), pairs["row"].to_numpy(dtype=np.int64))
+
+    def starting_with(self, prefix: str) -> np.ndarray:
+        """Rows whose title has a word starting with `prefix`, ascending."""
+        lo = np.searchsorted(self.words, prefix, side="left")
+        hi = np.searchsorted(self.words, prefix + "\U0010ffff", side="left")
+        return np.unique(self.rows[self.bounds[lo] : self.bounds[hi]])
 
 
 @dataclass(frozen=True)
@@ -52,7 +76,8 @@ class ServedSet:
     publication: dict  # the pointer's record: version, metric, value, dataset, artifacts, published_at
     item_ids: pd.Index  # str, unique, in index row order
     titles: np.ndarray  # object: str or None
-    lowercase_titles: pd.Series  # str, "" where there is no title: what title search matches, lowered once
+    lowercase_titles: pd.Series  # str, "" where there is no title: lowered once, to rank title starts first
+    title_index: TitleIndex  # what title search finds items by
     categories: np.ndarray  # object: "|"-joined labels, "" when none
     queries: np.ndarray  # [n_items, index.d] float32: row i searches the index for the items similar to item i
     index: faiss.Index
@@ -97,17 +122,16 @@ class ServedSet:
         return answers
 
     def search(self, query: str, limit: int) -> list[dict]:
-        """Items whose title holds every word of `query` (case-insensitive), titles starting with the
-        query first, then in catalogue order."""
-        words = query.lower().split()
+        """Items whose title has, for every word of `query`, a word starting with it (case-insensitive;
+        words are runs of letters and digits), titles starting with the query first, then in catalogue order."""
+        words = title_words(query)
         if not words:
             return []
+        rows = self.title_index.starting_with(words[0])
+        for word in words[1:]:
+            rows = np.intersect1d(rows, self.title_index.starting_with(word), assume_unique=True)
         titles = self.lowercase_titles
-        hit = np.ones(len(titles), dtype=bool)
-        for word in words:
-            hit &= titles.str.contains(word, regex=False).to_numpy()
-        rows = np.flatnonzero(hit)
-        starts = titles.iloc[rows].str.startswith(" ".join(words)).to_numpy()
+        starts = titles.iloc[rows].str.startswith(query.lower().strip()).to_numpy()
         ordered = np.concatenate([rows[starts], rows[~starts]])[:limit]
         return [self.describe(int(r)) for r in ordered]
 
@@ -139,11 +163,13 @@ def served_set(
         raise ValueError(f"the embedding table lists item {ids[ids.duplicated()][0]!r} more than once")
     described = details.drop_duplicates("item_id").set_index("item_id").reindex(ids)
     titles = described["title"].astype(object).where(described["title"].notna(), None).to_numpy()
+    lowercase_titles = pd.Series(titles, dtype=object).fillna("").astype(str).str.lower()
     return ServedSet(
         publication=publication,
         item_ids=ids,
         titles=titles,
-        lowercase_titles=pd.Series(titles, dtype=object).fillna("").str.lower(),
+        lowercase_titles=lowercase_titles,
+        title_index=TitleIndex.of(lowercase_titles),
         categories=described["categories"].fillna("").astype(str).to_numpy(dtype=object),
         queries=queries,
         index=index,

@@ -78,3 +78,11 @@ def test_empty_ids_and_negative_timestamps_in_a_batch_are_rejected(tmp_path, tex
     batches = concat_batches(batch_files(tmp_path, {"day.csv": text}), COLUMNS)
     with pytest.raises(DataError, match=named):
         add_interaction_batches(source(), batches)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e30", "99999999999999999999"])
+def test_a_batch_timestamp_beyond_64_bits_names_its_line(tmp_path, value):
+    """`1e30` was stored as -9223372036854775808; `inf` raised pandas' IntCastingNaNError with no file or line."""
+    batches = concat_batches(batch_files(tmp_path, {"day.csv": f"user_id,item_id,timestamp\nu1,a,{value}\n"}), COLUMNS)
+    with pytest.raises(DataError, match=r"day\.csv, line 2: timestamp \S+ is not whole seconds between 0 and"):
+        add_interaction_batches(source(), batches)

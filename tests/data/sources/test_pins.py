@@ -62,3 +62,11 @@ def test_duplicate_pin_id(pins_dir):
     write(pins_dir / "pins.csv", "pin_id\np1\np1\np2\np3\n")
     with pytest.raises(DataError, match="item id 'p1' appears more than once"):
         load_pins(SourceFiles(pins_dir))
+
+
+@pytest.mark.parametrize("value", ["inf", "1e30", "99999999999999999999", "1.5"])
+def test_a_timestamp_beyond_whole_seconds_in_64_bits_names_its_line(pins_dir, value):
+    """They were stored as -9223372036854775808 (or truncated), and ordered every user's history wrongly."""
+    write(pins_dir / "saves.csv", f"board_id,pin_id,timestamp\nb1,p1,1\nb1,p2,{value}\n")
+    with pytest.raises(DataError, match=rf"saves\.csv, line 3: column 'timestamp' has {value!r}, not whole seconds"):
+        load_pins(SourceFiles(pins_dir))

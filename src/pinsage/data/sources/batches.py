@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 
 from pinsage.data.schema import (
+    LARGEST_TIMESTAMP,
     DataError,
     Dataset,
     among,
+    bad_timestamps,
     extend_user_index,
     index_events,
     keep_earliest_pairs,
@@ -49,11 +51,14 @@ def batch_events(frame: pd.DataFrame) -> pd.DataFrame:
         )
     timestamps = pd.to_numeric(frame["timestamp"], errors="coerce")
     raise_at_first_bad_row(
-        timestamps.isna() | (timestamps != np.floor(timestamps)),
-        lambda row: f"{where(frame, row)}: timestamp {frame['timestamp'].iloc[row]!r} is not whole seconds",
+        timestamps < 0, lambda row: f"{where(frame, row)}: timestamp {frame['timestamp'].iloc[row]!r} is negative"
     )
     raise_at_first_bad_row(
-        timestamps < 0, lambda row: f"{where(frame, row)}: timestamp {frame['timestamp'].iloc[row]!r} is negative"
+        bad_timestamps(timestamps),
+        lambda row: (
+            f"{where(frame, row)}: timestamp {frame['timestamp'].iloc[row]!r} is not whole seconds "
+            f"between 0 and {LARGEST_TIMESTAMP}"
+        ),
     )
     return frame.assign(
         user_id=frame["user_id"].astype(str),

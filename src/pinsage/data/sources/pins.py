@@ -18,7 +18,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pinsage.data.schema import DENSE_PREFIX, DataError, Dataset, assemble, raise_at_first_bad_row
+from pinsage.data.schema import (
+    DENSE_PREFIX,
+    LARGEST_TIMESTAMP,
+    DataError,
+    Dataset,
+    assemble,
+    bad_timestamps,
+    raise_at_first_bad_row,
+)
 from pinsage.data.sources.files import SourceFiles, decode, read_table
 
 OPTIONAL_PIN_COLUMNS = ("title", "categories", "year", "text")
@@ -86,6 +94,13 @@ def _timestamps(raw: pd.Series, label: str) -> np.ndarray:
     numbers = pd.to_numeric(raw.str.strip(), errors="coerce")
     raise_at_first_bad_row(
         numbers < 0, lambda row: f"{label}, line {row + 2}: column 'timestamp' has negative value {raw.iloc[row]!r}"
+    )
+    raise_at_first_bad_row(
+        numbers.notna() & bad_timestamps(numbers),
+        lambda row: (
+            f"{label}, line {row + 2}: column 'timestamp' has {raw.iloc[row]!r}, not whole seconds between 0 and "
+            f"{LARGEST_TIMESTAMP}"
+        ),
     )
     if numbers.notna().all():
         return numbers.to_numpy(dtype=np.int64)

@@ -45,7 +45,7 @@ SOURCES = tuple(LOADERS)
 class DataConfig(BaseModel):
     """The `data` parameters: which source, where its files are, and how to read them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     source: Literal[SOURCES] = "synthetic"  # type: ignore[valid-type]
     path: str | None = Field(None, description="folder or zip of the source's files")

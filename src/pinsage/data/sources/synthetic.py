@@ -21,7 +21,7 @@ from pinsage.data.schema import Dataset, assemble
 
 
 class SyntheticWorld(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     n_pins: int = Field(3000, ge=10)
     n_boards: int = Field(1500, ge=2)

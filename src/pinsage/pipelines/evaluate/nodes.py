@@ -10,11 +10,11 @@ import torch
 from pinsage.data.sources.registry import DataConfig
 from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.evaluation.report import recall_by_degree_figure, recall_report, training_curve_figure
+from pinsage.inductive.attach import TrainedItems
 from pinsage.jobs.evaluate import evaluate_new_items, evaluate_trained_items
 from pinsage.model.trained_with import TrainedWith
 from pinsage.serving.embeddings import has_prior, index_vectors
 from pinsage.serving.index import index_recall
-from pinsage.serving.new_items import TrainedItems
 
 
 def evaluate_recall(
@@ -74,23 +74,12 @@ def write_report(
     metrics: dict[str, dict],
     index_recall: dict,
     new_item_metrics: dict,
-    train_interactions: pd.DataFrame,
-    val_interactions: pd.DataFrame,
-    test_interactions: pd.DataFrame,
-    catalogue: pd.DataFrame,
-    users: pd.DataFrame,
+    split_summary: dict,
     training_history: list[dict],
     data: DataConfig,
     evaluation: EvaluationConfig,
 ) -> str:
-    summary = {
-        "source": data.source,
-        "items": len(catalogue),
-        "users": len(users),
-        "train": len(train_interactions),
-        "val": len(val_interactions),
-        "test": len(test_interactions),
-    }
+    summary = {"source": data.source, **split_summary}
     return recall_report(metrics, index_recall, new_item_metrics, summary, training_history, evaluation)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from pinsage.jobs.export import embed_catalogue
+from pinsage.jobs.export import ExportConfig, embed_catalogue
 from pinsage.model.trained_with import TrainedWith
-from pinsage.serving.embeddings import ExportConfig, StagedParts
+from pinsage.serving.embeddings import StagedParts
 
 
-def embed_items(
+def embed_catalogue_items(
     model_weights: dict[str, torch.Tensor],
     trained_with: dict,
     item_features: dict[str, torch.Tensor],

@@ -1,6 +1,6 @@
 from kedro.pipeline import Node, Pipeline
 
-from pinsage.pipelines.export.nodes import embed_items
+from pinsage.pipelines.export.nodes import embed_catalogue_items
 from pinsage.serving.index import build_embedding_index
 
 
@@ -8,7 +8,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=embed_items,
+                func=embed_catalogue_items,
                 inputs=[
                     "model_weights",
                     "trained_with",
@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:export",
                 ],
                 outputs="item_embeddings",
-                name="embed_all_items",
+                name="embed_catalogue_items",
             ),
             Node(
                 func=build_embedding_index,

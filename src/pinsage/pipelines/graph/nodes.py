@@ -11,10 +11,9 @@ from pinsage.graph.config import NeighbourConfig
 from pinsage.graph.sampling import fixed_neighbourhoods
 
 
-def build_training_graph(
-    train_interactions: pd.DataFrame, catalogue: pd.DataFrame, users: pd.DataFrame
-) -> dgl.DGLGraph:
-    return build_graph(train_interactions, n_users=len(users), n_items=len(catalogue))
+def build_training_graph(train_interactions: pd.DataFrame, split_summary: dict) -> dgl.DGLGraph:
+    """Every catalogue item and every user a node, the training interactions its edges."""
+    return build_graph(train_interactions, n_users=split_summary["users"], n_items=split_summary["items"])
 
 
 def compute_item_neighbourhoods(graph: dgl.DGLGraph, neighbourhood: NeighbourConfig) -> dict[str, torch.Tensor]:

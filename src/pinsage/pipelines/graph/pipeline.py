@@ -8,7 +8,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=build_training_graph,
-                inputs=["train_interactions", "catalogue", "users"],
+                inputs=["train_interactions", "split_summary"],
                 outputs="training_graph",
                 name="build_training_graph",
             ),

@@ -6,16 +6,9 @@ import dgl
 import pandas as pd
 import torch
 
-from pinsage.data.features import FeatureConfig
-from pinsage.evaluation.metrics import EvaluationConfig
-from pinsage.graph.config import HardNegativeConfig, NeighbourConfig, PairConfig
 from pinsage.jobs.train import TrainingInputs, TrainSettings, fit, published_model
 from pinsage.lifecycle.publishing import PublishedRun
-from pinsage.model.pinsage import ModelConfig
-from pinsage.model.scoring import ScoringConfig
-from pinsage.model.taste import NewItemConfig
 from pinsage.pipelines.model.launch import launch
-from pinsage.training.config import TrainConfig
 
 
 def assemble_training(
@@ -27,29 +20,10 @@ def assemble_training(
     val_interactions: pd.DataFrame,
     catalogue_item_ids: pd.DataFrame,
     published_run: PublishedRun | None,
-    features: FeatureConfig,
-    neighbourhood: NeighbourConfig,
-    pairs: PairConfig,
-    hard_negatives: HardNegativeConfig,
-    model: ModelConfig,
-    training: TrainConfig,
-    evaluation: EvaluationConfig,
-    new_items: NewItemConfig,
-    scoring: ScoringConfig,
+    train_settings: TrainSettings,
 ) -> tuple[TrainingInputs, TrainSettings]:
     """The `model` node's inputs, in the node's order, as what `fit` takes. The torchrun command line
     calls this too, with the same datasets loaded from the catalog."""
-    settings = TrainSettings(
-        features=features,
-        neighbourhood=neighbourhood,
-        pairs=pairs,
-        hard_negatives=hard_negatives,
-        model=model,
-        training=training,
-        evaluation=evaluation,
-        new_items=new_items,
-        scoring=scoring,
-    )
     inputs = TrainingInputs(
         training_graph,
         item_features,
@@ -58,9 +32,9 @@ def assemble_training(
         train_interactions,
         val_interactions,
         catalogue_item_ids,
-        published_model(published_run, settings) if training.warm_start else None,
+        published_model(published_run, train_settings) if train_settings.training.warm_start else None,
     )
-    return inputs, settings
+    return inputs, train_settings
 
 
 def train_pinsage(*node_inputs) -> tuple[dict[str, torch.Tensor], list[dict], dict]:

@@ -17,6 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "test_interactions",
                     "held_out_items",
                     "held_out_interactions",
+                    "split_summary",
                 ],
                 name="hold_out_and_split",
             )

@@ -14,11 +14,11 @@ from pinsage.data.schema import DataError
 from pinsage.data.sources.batches import concat_batches
 from pinsage.evaluation.metrics import EvaluationConfig
 from pinsage.graph.config import NeighbourConfig
+from pinsage.inductive.attach import TrainedItems, attach_new_items, new_item_inputs
 from pinsage.jobs.evaluate import evaluate_new_items
 from pinsage.jobs.train import TrainSettings, fit
 from pinsage.model.inference import embed_added_items, embed_all_items, layer_tables
 from pinsage.model.pinsage import ModelConfig, PinSage
-from pinsage.serving.new_items import TrainedItems, attach_new_items, embed_with_new_items, new_item_inputs
 from pinsage.training.config import TrainConfig
 from tests.worlds import planted_world, trained_with
 
@@ -41,6 +41,18 @@ def world():
             inputs.features, inputs.vocabulary, inputs.neighbourhoods, trained_with(w, ModelConfig(hidden_dim=16))
         ),
     }
+
+
+def embed_with_new_items(model, attached, trained, graph, chunk_size: int = 65536) -> torch.Tensor:
+    """The reference: one layer-wise pass over the catalogue and the new items together."""
+    features, neighbours, weights = new_item_inputs(attached, trained, graph)
+    return embed_all_items(
+        model,
+        {name: torch.cat([trained.features[name], features[name]]) for name in trained.features},
+        torch.cat([trained.neighbourhoods["neighbours"], neighbours]),
+        torch.cat([trained.neighbourhoods["weights"], weights]),
+        chunk_size=chunk_size,
+    )
 
 
 def untrained_model(world) -> PinSage:
@@ -253,3 +265,22 @@ def test_new_items_are_evaluated_only_from_interactions_before_each_query(world)
     assert [s["attached"] for s in before["snapshots"]] == sorted(s["attached"] for s in before["snapshots"])
     first = before["snapshots"][0]["before"]
     assert before["snapshots"][0]["attached"] == int((events["timestamp"] < first).sum())
+
+
+def test_held_out_items_no_user_came_back_to_are_no_new_item_queries(world):
+    """Without a user with two held-out interactions there is no group of targets: the evaluation says
+    so instead of failing (the report then says why there is no new-item table)."""
+    held = world["held"]
+    once = held.held_out_interactions.drop_duplicates("user_id")
+    result = evaluate_new_items(
+        untrained_model(world),
+        held.catalogue,
+        world["users"],
+        world["graph"],
+        world["inputs"].train_interactions,
+        held.held_out_items,
+        once,
+        world["trained"],
+        EvaluationConfig(k=10),
+    )
+    assert result["items"] == len(held.held_out_items) and result["methods"] == {} and result["snapshots"] == []

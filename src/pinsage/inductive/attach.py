@@ -32,8 +32,6 @@ from pinsage.data.schema import (
 from pinsage.data.sources.batches import batch_events
 from pinsage.graph.build import extend_graph
 from pinsage.graph.sampling import fixed_neighbourhoods
-from pinsage.model.inference import embed_all_items
-from pinsage.model.pinsage import PinSage
 from pinsage.model.trained_with import TrainedWith
 
 log = logging.getLogger(__name__)
@@ -157,23 +155,3 @@ def new_item_inputs(
     graph = extend_graph(training_graph, attached.added, n_users=attached.n_users, n_items=attached.n_items)
     neighbours, weights = fixed_neighbourhoods(graph, trained.trained_with.neighbourhood, items=new)
     return features, neighbours, weights
-
-
-def embed_with_new_items(
-    network: PinSage,
-    attached: AttachedItems,
-    trained: TrainedItems,
-    training_graph: dgl.DGLGraph,
-    chunk_size: int = 65536,
-    device: torch.device | str = "cpu",
-) -> torch.Tensor:
-    """Embeddings [attached.n_items, dim] of the catalogue and the new items, by layer-wise inference."""
-    features, neighbours, weights = new_item_inputs(attached, trained, training_graph)
-    return embed_all_items(
-        network,
-        {name: torch.cat([trained.features[name], features[name]]) for name in trained.features},
-        torch.cat([trained.neighbourhoods["neighbours"], neighbours]),
-        torch.cat([trained.neighbourhoods["weights"], weights]),
-        chunk_size=chunk_size,
-        device=device,
-    )
