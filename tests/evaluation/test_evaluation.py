@@ -11,6 +11,7 @@ from pinsage.evaluation.metrics import (
     ranks,
 )
 from pinsage.evaluation.scorers import EmbeddingScorer, ItemKnnScorer, NextItemsScorer, PopularityScorer, PriorScorer
+from pinsage.graph.engagement import EngagementSequence
 
 
 def test_latest_training_item_is_the_query_and_training_items_are_excluded():
@@ -118,7 +119,7 @@ def test_each_method_ranks_exactly_as_its_dense_scores_rank(seed):
         # Fitted on part of the history, as on the test split (fitted on training, validation items seen):
         # some seen items then share no user with the query and score zero.
         ItemKnnScorer(history.sample(frac=0.6, random_state=seed), queries.seen.shape[0], n_items),
-        NextItemsScorer(history, n_items, window=2),
+        NextItemsScorer(EngagementSequence(history, 3), n_items, window=2),
     ]
     for scorer in scorers:
         expected = ranks(DenseRows(scorer.rows, n_items), queries)
@@ -133,10 +134,18 @@ def test_each_method_ranks_exactly_as_its_dense_scores_rank(seed):
 
 def test_next_items_counts_the_items_engaged_within_the_window_either_way():
     history = pd.DataFrame({"user": [0, 0, 0, 0, 1, 1], "item": [1, 2, 3, 1, 3, 2], "timestamp": [1, 2, 3, 4, 1, 2]})
-    rows = NextItemsScorer(history, n_items=4, window=1).rows(np.array([1, 2, 3]))
+    sequence = EngagementSequence(history, window=3)
+    rows = NextItemsScorer(sequence, n_items=4, window=1).rows(np.array([1, 2, 3]))
     # User 0: 1 2 3 1, user 1: 3 2; one step apart either way.
     np.testing.assert_array_equal(rows, [[0, 0, 1, 1], [0, 1, 0, 2], [0, 1, 2, 0]])
-    wider = NextItemsScorer(history, n_items=4, window=3).rows(np.array([1]))
+    wider = NextItemsScorer(sequence, n_items=4, window=3).rows(np.array([1]))
+    # The rows counted per query equal the whole count matrix the hard negatives exclude by.
+    history, queries = ranking_world(6)
+    sequence = EngagementSequence(history, window=4)
+    for window in (1, 2, 4):
+        counted = NextItemsScorer(sequence, queries.n_items, window).rows(np.arange(queries.n_items))
+        whole = EngagementSequence(history, window).window_counts(queries.n_items).toarray()
+        np.testing.assert_array_equal(counted, whole)
     np.testing.assert_array_equal(wider, [[0, 0, 2, 2]])  # 1 2 3 1: each of 2 and 3 twice; 1 with 1 is no pair
 
 

@@ -58,6 +58,7 @@ class EngagementSequence:
         self.behind = torch.from_numpy(np.minimum(window, position).astype(np.uint8))
         self.pairs = int(self.ahead.sum())  # pairs (t, t + s), 1 <= s <= window, one direction
         self._positions_by_item: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._all_positions: tuple[np.ndarray, np.ndarray] | None = None
 
     def draw(
         self, n: int, generator: torch.Generator, query_sampling: str = "interaction"
@@ -112,6 +113,26 @@ class EngagementSequence:
                 break
         drawn = positives >= 0
         return queries[drawn], positives[drawn]
+
+    def occurrences(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every position of each of `items` in the sequence: (positions, starts), item i's being
+        positions[starts[i]:starts[i + 1]]; the index by item is built on first use (8 bytes a position)."""
+        if self._all_positions is None:
+            order = np.argsort(self.items.numpy(), kind="stable")
+            n = int(self.items.max()) + 1 if len(self.items) else 0
+            bounds = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.items.numpy(), minlength=n), out=bounds[1:])
+            self._all_positions = (order, bounds)
+        order, bounds = self._all_positions
+        items = np.asarray(items, dtype=np.int64)
+        count = np.zeros(len(items), dtype=np.int64)
+        first = np.zeros(len(items), dtype=np.int64)
+        known = items < len(bounds) - 1  # an item never interacted with has no position
+        first[known], count[known] = bounds[items[known]], np.diff(bounds)[items[known]]
+        starts = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum(count, out=starts[1:])
+        positions = order[np.repeat(first - starts[:-1], count) + np.arange(starts[-1])]
+        return positions, starts
 
     def _positions_with_pairs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The positions that have a pair, grouped by item, each item's range of them, and the items that

@@ -27,6 +27,7 @@ from pinsage.evaluation.scorers import (
     ease_scorer,
     feature_scorer,
 )
+from pinsage.graph.engagement import EngagementSequence
 from pinsage.inductive.attach import AttachedItems, TrainedItems, attach_new_items
 from pinsage.inductive.vectors import NewItemVectors, new_item_vectors
 from pinsage.model.inference import final_chunks, layer_tables
@@ -93,11 +94,13 @@ def _trained_baselines(
     train: pd.DataFrame, n_users: int, n_items: int, evaluation: EvaluationConfig
 ) -> dict[str, list[Candidate]]:
     """Each baseline's candidate settings, in the order ties are kept."""
+    # One time-ordered sequence for every window (built when first asked for).
+    sequence = functools.cache(lambda: EngagementSequence(train, max(evaluation.next_items_windows)))
     baselines = {
         "popularity": [Candidate({}, lambda: PopularityScorer(train, n_items))],
         "itemknn": [Candidate({}, lambda: ItemKnnScorer(train, n_users, n_items))],
         "next_items": [
-            Candidate({"window": w}, lambda w=w: NextItemsScorer(train, n_items, w))
+            Candidate({"window": w}, lambda w=w: NextItemsScorer(sequence(), n_items, w))
             for w in evaluation.next_items_windows
         ],
     }
@@ -256,6 +259,7 @@ def _new_item_baselines(
     """Each new-item baseline's options (its setting and prior, in the order ties are kept), built from the
     interactions the new items had by then."""
     log_degree = np.log1p(attached_degree)
+    sequence = functools.cache(lambda: EngagementSequence(known, max(evaluation.next_items_windows)))
     weights = [0.0] + [w for w in evaluation.prior_weights if w > 0]
     if n_new > evaluation.baseline_prior_max_items:
         weights = [0.0]
@@ -273,7 +277,7 @@ def _new_item_baselines(
         "next_items": [
             option
             for w in evaluation.next_items_windows
-            for option in with_priors({"window": w}, lambda w=w: NextItemsScorer(known, n_new, w))
+            for option in with_priors({"window": w}, lambda w=w: NextItemsScorer(sequence(), n_new, w))
         ],
     }
 
