@@ -151,16 +151,14 @@ class EngagementSequence:
         in one user's sequence, either order (symmetric): the counts the next-items baseline ranks by."""
         items = self.items.numpy()
         ahead = self.ahead.numpy()
-        rows, columns = [], []
+        counts = sp.csr_matrix((n_items, n_items), dtype=np.float32)
+        # One offset at a time, summed as it goes: memory follows the distinct pairs, not 2·W per interaction.
         for s in range(1, self.window + 1):
             t = np.flatnonzero(ahead >= s)
             a, b = items[t], items[t + s]
             keep = a != b
-            rows += [a[keep], b[keep]]
-            columns += [b[keep], a[keep]]
-        r, c = np.concatenate(rows), np.concatenate(columns)
-        counts = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n_items, n_items))
-        counts.sum_duplicates()
+            r, c = np.concatenate([a[keep], b[keep]]), np.concatenate([b[keep], a[keep]])
+            counts = counts + sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n_items, n_items))
         return counts
 
     def window_pairs(self, n_items: int) -> tuple[np.ndarray, np.ndarray]:
