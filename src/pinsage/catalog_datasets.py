@@ -24,7 +24,7 @@ from kedro_datasets.text import TextDataset
 
 from pinsage.atomic import write_atomically, write_folder_atomically
 from pinsage.lifecycle.publishing import PublishedRun, read_pointer, without_history
-from pinsage.serving.embeddings import StagedParts, part_name, read_table, write_part
+from pinsage.serving.embeddings import StagedParts, part_name, read_embedding_table, write_part
 
 
 class _LocalFileDataset(AbstractVersionedDataset):
@@ -181,7 +181,7 @@ class PartitionedParquetDataset(_LocalFileDataset):
             write_part(data.iloc[start : start + self._rows_per_part], folder / part_name(index))
 
     def _read(self, path: str) -> Any:
-        return read_table(path)
+        return read_embedding_table(path)
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "rows_per_part": self._rows_per_part}

@@ -11,7 +11,7 @@ from pinsage.jobs.export import ExportConfig, embed_catalogue
 from pinsage.model.inference import embed_all_items
 from pinsage.model.pinsage import ModelConfig, PinSage
 from pinsage.model.scoring import ScoringConfig, popularity_prior
-from pinsage.serving.embeddings import StagedParts, embedding_matrix, prior_vector, read_table
+from pinsage.serving.embeddings import StagedParts, embedding_matrix, prior_vector, read_embedding_table
 from tests.worlds import planted_world, trained_with
 
 
@@ -37,7 +37,7 @@ def test_a_two_worker_cluster_writes_the_local_embeddings_as_parts(tmp_path):
     assert isinstance(staged, StagedParts)
     n_items = len(inputs.catalogue)
     assert staged.files == [f"part-{i:05d}.parquet" for i in range(7)]
-    first_part = read_table(staged.folder / staged.files[0])
+    first_part = read_embedding_table(staged.folder / staged.files[0])
     assert first_part["item"].tolist() == list(range(64))
     assert first_part["item_id"].tolist() == inputs.catalogue["item_id"].iloc[:64].tolist()
 

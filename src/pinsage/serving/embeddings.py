@@ -40,7 +40,7 @@ def write_embedding_part(payload: tuple[str, pd.DataFrame], embeddings: torch.Te
     return Path(path).name
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_embedding_table(path: str | Path) -> pd.DataFrame:
     """The whole table at `path`: a folder of parts (read in name order) or, as written before parts
     existed, one Parquet file."""
     path = Path(path)
