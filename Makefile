@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: setup run test lint viz serve
+.PHONY: setup run test test-unit lint viz serve
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The unit tier: everything but the tests that run Kedro, Airflow or a benchmark script as a subprocess.
+test-unit: setup
+	$(BIN)/python -m pytest -m "not project"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -12,6 +12,9 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
+# Each runs a script as a subprocess (scale.py runs Kedro; serve.py a server): the project tier.
+pytestmark = pytest.mark.project
+
 EXPECTED = {
     "ablation.py": ["| project default (conf/base) |", "| itemknn |"],
     "throughput.py": ["this project:", "pairs/s"],
