@@ -114,7 +114,7 @@ class EvaluationConfig(BaseModel):
         description="EASE's L2 strengths; the one with the best validation figure is used for test",
     )
     next_items_windows: list[int] = Field(
-        [1, 2, 3, 5, 10, 20],
+        [1, 2, 3, 5, 10, 20, 50],
         min_length=1,
         description="the next-items co-occurrence baseline's windows W; the one best on validation is used",
     )
