@@ -329,6 +329,10 @@ def test_ease_lambda_is_chosen_on_validation_and_ease_is_skipped_for_large_catal
     report = recall_report(metrics, index, no_new, summary, [], config)
     assert report.index("test HITS@10") < report.index("val HITS@10")
     assert "EASE: l2 " in report and "bootstrap intervals over users" in report and "≥ 100" in report
+    # The protocol is described as the split made it: a global time cut has no "second-to-last".
+    assert "second-to-last interaction" in report
+    global_time = recall_report(metrics, index, no_new, {**summary, "scheme": "global_time"}, [], config)
+    assert "first interaction after a cut in time" in global_time and "second-to-last" not in global_time
 
 
 def test_features_only_cosine_weighs_every_kind_of_feature_alike():

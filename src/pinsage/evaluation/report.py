@@ -19,6 +19,21 @@ METHOD_NAMES = {
 GRIDS = {"l2": "ease_lambdas", "window": "next_items_windows", "prior": "prior_weights"}
 
 
+def _targets_text(scheme: str) -> str:
+    """Which interaction is each user's target and which their query, under the split's scheme."""
+    if scheme == "global_time":
+        return (
+            "per user, the target is the first interaction after a cut in time for everyone (validation: the "
+            "first cut, test: the second); the query is the user's latest item before it (validation: the latest "
+            "training item; test: the latest training or validation item); users without one are not asked"
+        )
+    return (
+        "per user, the target is the held-out item (validation: the second-to-last interaction, test: the last); "
+        "the query is the user's latest item before it (validation: the latest training item; test: the "
+        "validation item where the user has one)"
+    )
+
+
 def recall_report(
     metrics: dict[str, dict],
     index_recall: dict,
@@ -41,14 +56,12 @@ def recall_report(
         "",
         "## Trained items",
         "",
-        "Protocol: per user, the target is the held-out item (validation: the second-to-last interaction, test: "
-        "the last); the query is the user's latest item before it (validation: the latest training item; test: "
-        "the validation item where the user has one); the candidates are all items minus everything the user "
-        "had before the target. Every method is ranked the same way, on the same users. PinSage ranks by the "
-        "score it is served with: the cosine plus the candidate's popularity prior, β·ln(1 + its training "
-        "interactions) (`scoring.popularity_prior`, recorded in `trained_with`). Each baseline may add the same "
-        "kind of prior to its scores (divided by the query's best), its weight chosen on validation together "
-        "with the baseline's own setting, by the same rule as PinSage's.",
+        "Protocol: " + _targets_text(summary.get("scheme", "per_user_last")) + "; the candidates are all items "
+        "minus everything the user had before the target. Every method is ranked the same way, on the same "
+        "users. PinSage ranks by the score it is served with: the cosine plus the candidate's popularity prior, "
+        "β·ln(1 + its training interactions) (`scoring.popularity_prior`, recorded in `trained_with`). Each "
+        "baseline may add the same kind of prior to its scores (divided by the query's best), its weight chosen "
+        "on validation together with the baseline's own setting, by the same rule as PinSage's.",
         "",
         *_intervals_note(config),
         "",
