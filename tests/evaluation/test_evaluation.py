@@ -160,6 +160,25 @@ def test_a_prior_keeps_the_baselines_ranking_at_zero_and_adds_popularity_otherwi
     np.testing.assert_allclose(rows, raw / raw.max() + 0.1 * degree)
 
 
+def test_a_grid_of_priors_ranks_as_each_prior_alone_from_one_computation_of_the_base_rows():
+    """Choosing a prior weight costs one base computation per batch, not one per weight: the ranks are each
+    weight's `PriorScorer` ranks exactly (ties across the prior included)."""
+    from pinsage.evaluation.baselines import option_ranks
+
+    history, queries = ranking_world(5)
+    n_items = queries.n_items
+    base = NextItemsScorer(EngagementSequence(history, 3), n_items, window=3)
+    calls = []
+    counted = DenseRows(lambda q: calls.append(len(q)) or base.rows(q), n_items)
+    degree = np.log1p(np.bincount(history["item"], minlength=n_items))
+    weights = [0.0, 0.01, 0.1, 1.0]
+    found = option_ranks(counted, weights, degree, queries)
+    for weight, got in zip(weights, found, strict=True):
+        alone = base if weight == 0 else PriorScorer(base, weight * degree)
+        np.testing.assert_array_equal(got, ranks(alone, queries), err_msg=f"prior {weight}")
+    assert sum(calls) == 2 * len(queries)  # the raw ranking once, then every prior from one pass
+
+
 def test_the_embedding_score_adds_the_candidates_prior_as_the_index_does():
     """cosine + the candidate's prior, never the query's: what an index of [embedding, prior] rows
     searched with [embedding, 1] returns."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -235,14 +236,32 @@ class EvaluationQueries:
 def ranks(scorer: Scorer, queries: EvaluationQueries) -> np.ndarray:
     """1-based rank of each target among its user's candidates (all items but the user's earlier ones),
     in batches of the scorer's size."""
+    out = np.empty(len(queries), dtype=np.int64)
+    for batch in query_batches(queries, scorer):
+        out[batch.rows] = scorer.batch_ranks(batch.queries, batch.targets, batch.seen_rows, batch.seen_items)
+    return out
+
+
+@dataclass(frozen=True)
+class QueryBatch:
+    """One batch of `queries` as `Scorer.batch_ranks` takes it: positions `rows` of the queries, their
+    query items and targets, and the (row in the batch, item) pairs the users had seen."""
+
+    rows: slice
+    queries: np.ndarray
+    targets: np.ndarray
+    seen_rows: np.ndarray
+    seen_items: np.ndarray
+
+
+def query_batches(queries: EvaluationQueries, scorer: Scorer) -> Iterator[QueryBatch]:
+    """`queries` in batches of `scorer`'s size, for ranking with it (or with scorers sharing its rows)."""
     if scorer.n_items != queries.n_items:
         raise ValueError(f"the scorer ranks {scorer.n_items} items but the queries' candidates are {queries.n_items}")
-    out = np.empty(len(queries), dtype=np.int64)
     for start in range(0, len(queries), scorer.batch_size):
         rows = slice(start, start + scorer.batch_size)
         seen = queries.seen[queries.users[rows]].tocoo()
-        out[rows] = scorer.batch_ranks(queries.queries[rows], queries.targets[rows], seen.row, seen.col)
-    return out
+        yield QueryBatch(rows, queries.queries[rows], queries.targets[rows], seen.row, seen.col)
 
 
 def per_user_figures(rank: np.ndarray, k: int) -> dict[str, np.ndarray]:

@@ -222,9 +222,14 @@ class PriorScorer(Scorer):
         self.prior = np.asarray(prior, dtype=np.float64)
 
     def rows(self, queries: np.ndarray) -> np.ndarray:
-        scores = np.asarray(self.base.rows(queries), dtype=np.float64)
+        return self.normalised(self.base.rows(queries)) + self.prior
+
+    @staticmethod
+    def normalised(scores: np.ndarray) -> np.ndarray:
+        """The base's rows, each divided by its largest absolute value: what the prior is added to."""
+        scores = np.asarray(scores, dtype=np.float64)
         scale = np.abs(scores).max(axis=1, keepdims=True)
-        return scores / np.where(scale > 0, scale, 1.0) + self.prior
+        return scores / np.where(scale > 0, scale, 1.0)
 
 
 def ease_scorer(train: pd.DataFrame, n_users: int, n_items: int, l2: float) -> Scorer:

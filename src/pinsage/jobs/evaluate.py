@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 import dgl
@@ -15,7 +14,14 @@ import pandas as pd
 
 from pinsage.data.features import encode_items
 from pinsage.data.split import split_last
-from pinsage.evaluation.baselines import Candidate, choose, setting_text
+from pinsage.evaluation.baselines import (
+    Candidate,
+    choose,
+    option_ranks,
+    prior_weights_for,
+    setting_text,
+    with_prior,
+)
 from pinsage.evaluation.comparison import compare_methods
 from pinsage.evaluation.metrics import EvaluationConfig, EvaluationQueries, Scorer, ranks
 from pinsage.evaluation.scorers import (
@@ -23,7 +29,6 @@ from pinsage.evaluation.scorers import (
     ItemKnnScorer,
     NextItemsScorer,
     PopularityScorer,
-    PriorScorer,
     ease_scorer,
     feature_scorer,
 )
@@ -186,7 +191,7 @@ def evaluate_new_items(
         return {"items": n_new, "snapshots": [], "methods": {}, "choosing": {}, "chosen": {}, "eligible_users": 0}
     n_choosing = len(groups) // 2
     # Each baseline's options' ranks over the choosing groups, then only the chosen option's.
-    option_ranks: dict[str, list[list[np.ndarray]]] = {}
+    choosing_ranks: dict[str, list[list[np.ndarray]]] = {}
     chosen: dict[str, int] = {}
     settings: dict[str, list[dict]] = {}
     for group, positions in enumerate(groups, start=1):
@@ -205,16 +210,22 @@ def evaluate_new_items(
         }
         for m in scorers:
             ranked[m][positions] = ranks(scorers[m], part)
-        for name, options in _new_item_baselines(known, full.n_users, n_new, attached_degree, evaluation).items():
-            settings[name] = [setting for setting, _ in options]
+        for name, candidates in _new_item_baselines(known, full.n_users, n_new, evaluation).items():
+            # Options: each setting with each prior weight, in the order ties are kept (raw first).
+            log_degree = _prior_degree(name, attached_degree, evaluation)
+            weights = prior_weights_for(log_degree, evaluation.prior_weights)
+            prior = (lambda w: {"prior": w}) if log_degree is not None else (lambda w: {})
+            settings[name] = [{**c.setting, **prior(w)} for c in candidates for w in weights]
             if group <= n_choosing:
-                found = [ranks(scorer(), part) for _, scorer in options]
-                option_ranks.setdefault(name, []).append(found)
+                found = [r for c in candidates for r in option_ranks(c.build(), weights, log_degree, part)]
+                choosing_ranks.setdefault(name, []).append(found)
                 ranked[name][positions] = found[0]
             else:
                 if name not in chosen:
-                    chosen[name] = _best_option(option_ranks.get(name, []), evaluation.k)
-                ranked[name][positions] = ranks(options[chosen[name]][1](), part)
+                    chosen[name] = _best_option(choosing_ranks.get(name, []), evaluation.k)
+                candidate, weight = divmod(chosen[name], len(weights))
+                scorer = with_prior(candidates[candidate].build(), weights[weight], log_degree)
+                ranked[name][positions] = ranks(scorer, part)
         del scorers, new  # not held while the next group walks: at 10M items, 0.5 GB
         degree[positions] = attached_degree[part.targets]
         snapshots.append(
@@ -232,7 +243,7 @@ def evaluate_new_items(
     choosing_positions = np.concatenate(groups[:n_choosing]) if n_choosing else np.zeros(0, dtype=np.int64)
     reporting_positions = np.concatenate(groups[n_choosing:])
     # In the choosing groups each baseline is shown with the option chosen on them (the figure that chose it).
-    for name, per_group in option_ranks.items():
+    for name, per_group in choosing_ranks.items():
         best = chosen.get(name, _best_option(per_group, evaluation.k))
         chosen[name] = best
         for positions, found in zip(groups[:n_choosing], per_group, strict=True):
@@ -254,30 +265,16 @@ def evaluate_new_items(
 
 
 def _new_item_baselines(
-    known: pd.DataFrame, n_users: int, n_new: int, attached_degree: np.ndarray, evaluation: EvaluationConfig
-) -> dict[str, list[tuple[dict, Callable[[], Scorer]]]]:
-    """Each new-item baseline's options (its setting and prior, in the order ties are kept), built from the
-    interactions the new items had by then."""
-    log_degree = np.log1p(attached_degree)
+    known: pd.DataFrame, n_users: int, n_new: int, evaluation: EvaluationConfig
+) -> dict[str, list[Candidate]]:
+    """Each new-item baseline's settings, built from the interactions the new items had by then."""
     sequence = functools.cache(lambda: EngagementSequence(known, max(evaluation.next_items_windows)))
-    weights = [0.0] + [w for w in evaluation.prior_weights if w > 0]
-    if n_new > evaluation.baseline_prior_max_items:
-        weights = [0.0]
-
-    def with_priors(setting: dict, build: Callable[[], Scorer]) -> list[tuple[dict, Callable[[], Scorer]]]:
-        build = functools.cache(build)  # one base scorer for all its priors
-        return [
-            ({**setting, "prior": w}, build if w == 0 else (lambda w=w: PriorScorer(build(), w * log_degree)))
-            for w in weights
-        ]
-
     return {
-        "popularity": [({}, lambda: PopularityScorer(known, n_new))],
-        "itemknn": with_priors({}, lambda: ItemKnnScorer(known, n_users, n_new)),
+        "popularity": [Candidate({}, lambda: PopularityScorer(known, n_new))],
+        "itemknn": [Candidate({}, lambda: ItemKnnScorer(known, n_users, n_new))],
         "next_items": [
-            option
+            Candidate({"window": w}, lambda w=w: NextItemsScorer(sequence(), n_new, w))
             for w in evaluation.next_items_windows
-            for option in with_priors({"window": w}, lambda w=w: NextItemsScorer(sequence(), n_new, w))
         ],
     }
 
