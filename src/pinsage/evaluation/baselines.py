@@ -49,8 +49,8 @@ def option_ranks(
 ) -> list[np.ndarray]:
     """Ranks on `queries` of `base` with each of `weights`' priors, in their order. Each batch's base rows
     are computed once for every weight: a next-items or item-kNN row is the costly part and the prior only
-    a sum, and computing the rows again for each of 7 weights made the new-item evaluation of 1M pins 3x
-    as long as before baselines had priors."""
+    a sum. With the rows computed again for each of 7 weights, the new-item evaluation of 1M pins took 3.0x
+    its time before baselines had priors; shared, 2.1x (docs/results.md)."""
     found = {w: ranks(base, queries) for w in weights if w == 0}  # raw: the base's own (sparse) ranking
     priors = [(w, with_prior(base, w, log_degree)) for w in weights if w != 0]
     out = {w: np.empty(len(queries), dtype=np.int64) for w, _ in priors}
