@@ -39,6 +39,11 @@ def prior_weights_for(log_degree: np.ndarray | None, prior_weights: Iterable[flo
     return [0.0] + ([w for w in prior_weights if w > 0] if log_degree is not None else [])
 
 
+def option_setting(setting: dict[str, float], weight: float, log_degree: np.ndarray | None) -> dict[str, float]:
+    """A baseline's setting with its prior's weight, where it may have a prior (the report's "chosen")."""
+    return {**setting, **({"prior": weight} if log_degree is not None else {})}
+
+
 def with_prior(base: Scorer, weight: float, log_degree: np.ndarray | None) -> Scorer:
     """`base` plus the prior of `weight` (`base` itself at 0)."""
     return base if weight == 0 else PriorScorer(base, weight * log_degree)
@@ -78,9 +83,8 @@ def choose(
         for weight, found in zip(weights, option_ranks(base, weights, log_degree, choosing), strict=True):
             figure = metrics_from_ranks(found, k)[f"hits@{k}"]
             if best is None or figure > best[0]:
-                prior = {"prior": weight} if log_degree is not None else {}
-                scorer = with_prior(base, weight, log_degree)
-                best = (figure, Chosen({**candidate.setting, **prior}, scorer, found))
+                setting = option_setting(candidate.setting, weight, log_degree)
+                best = (figure, Chosen(setting, with_prior(base, weight, log_degree), found))
     if best is None:
         raise ValueError("no candidate setting to choose from")
     return best[1]

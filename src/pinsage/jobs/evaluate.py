@@ -18,6 +18,7 @@ from pinsage.evaluation.baselines import (
     Candidate,
     choose,
     option_ranks,
+    option_setting,
     prior_weights_for,
     setting_text,
     with_prior,
@@ -214,8 +215,7 @@ def evaluate_new_items(
             # Options: each setting with each prior weight, in the order ties are kept (raw first).
             log_degree = _prior_degree(name, attached_degree, evaluation)
             weights = prior_weights_for(log_degree, evaluation.prior_weights)
-            prior = (lambda w: {"prior": w}) if log_degree is not None else (lambda w: {})
-            settings[name] = [{**c.setting, **prior(w)} for c in candidates for w in weights]
+            settings[name] = [option_setting(c.setting, w, log_degree) for c in candidates for w in weights]
             if group <= n_choosing:
                 found = [r for c in candidates for r in option_ranks(c.build(), weights, log_degree, part)]
                 choosing_ranks.setdefault(name, []).append(found)
